@@ -1,0 +1,3 @@
+module github.com/riacho/riacho/services/quality
+
+go 1.26.0
