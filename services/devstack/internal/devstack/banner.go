@@ -1,0 +1,29 @@
+package devstack
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Banner describes the running stack's endpoints and how to try it.
+func (st *Stack) Banner() string {
+	o := st.opts
+	var b strings.Builder
+	fmt.Fprintf(&b, "riacho devstack is ready\n\n")
+	fmt.Fprintf(&b, "  Kafka broker (kfake)     %s\n", o.KafkaAddr)
+	fmt.Fprintf(&b, "  Schema registry          http://%s\n", o.RegistryAddr)
+	fmt.Fprintf(&b, "  intake HTTP              http://%s  (/webhooks/whatsapp, /webhooks/meta, /webhooks/ploomes, /v1/events/{source}/{entity}, /v1/uploads/{source}/{entity}, /metrics)\n", o.IntakeAddr)
+	fmt.Fprintf(&b, "  intake gRPC Control      %s\n", o.IntakeCtl)
+	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
+	if o.DemoTraffic {
+		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
+	}
+	fmt.Fprintf(&b, "\nTry:\n")
+	fmt.Fprintf(&b, "  kcat -b %s -L\n", o.KafkaAddr)
+	fmt.Fprintf(&b, "  kcat -b %s -C -t raw.whatsapp.messages -e -f '%%k  %%h\\n'\n", o.KafkaAddr)
+	fmt.Fprintf(&b, "  curl -s http://%s/subjects\n", o.RegistryAddr)
+	fmt.Fprintf(&b, "  curl -s http://%s/metrics | grep riacho_intake_events_produced_total\n", o.IntakeAddr)
+	fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service intake --token %s status\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
+	return b.String()
+}

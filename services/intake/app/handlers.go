@@ -1,0 +1,229 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riacho/riacho/services/intake/internal/webhook"
+)
+
+// Sentinels for request authentication outcomes.
+var (
+	ErrUnknownSource = errors.New("source is not configured")
+	ErrUnauthorized  = errors.New("missing or invalid credentials")
+)
+
+// httpError is an answer other than success: status, a metrics reason and a message.
+type httpError struct {
+	status int
+	reason string
+	err    error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+
+func fail(status int, reason string, err error) *httpError {
+	return &httpError{status: status, reason: reason, err: err}
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads the whole body up to limit bytes into a pooled buffer.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, *httpError) {
+	if r.ContentLength > limit {
+		return nil, fail(http.StatusRequestEntityTooLarge, "too_large",
+			fmt.Errorf("body of %d bytes is over the limit of %d bytes", r.ContentLength, limit))
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
+		putBody(buf)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fail(http.StatusRequestEntityTooLarge, "too_large",
+				fmt.Errorf("body is over the limit of %d bytes", limit))
+		}
+		return nil, fail(http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err))
+	}
+	return buf, nil
+}
+
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 4<<20 {
+		bufPool.Put(buf)
+	}
+}
+
+// parseFunc turns an authenticated body into events.
+type parseFunc func(body []byte, receivedAt time.Time) ([]webhook.Event, error)
+
+// ingest is the path every JSON intake route shares: refuse while paused, read the body within
+// the limit, authenticate before parsing, parse, produce and answer 200 only after Kafka acked.
+func (s *Service) ingest(w http.ResponseWriter, r *http.Request, source string,
+	auth func(r *http.Request, body []byte) error, parse parseFunc) {
+	start := time.Now()
+	ctx, span := s.startSpan(r, source)
+	defer span.End()
+
+	n, herr := s.ingestBody(ctx, w, r, source, auth, parse)
+	if herr != nil {
+		s.answerError(w, source, start, herr)
+		return
+	}
+	s.answer(w, source, start, http.StatusOK, map[string]any{"accepted": n})
+}
+
+func (s *Service) ingestBody(ctx context.Context, w http.ResponseWriter, r *http.Request, source string,
+	auth func(r *http.Request, body []byte) error, parse parseFunc) (int, *httpError) {
+	if herr := s.admit(); herr != nil {
+		return 0, herr
+	}
+	buf, herr := readBody(w, r, s.cfg.MaxBodyBytes)
+	if herr != nil {
+		return 0, herr
+	}
+	defer putBody(buf)
+	body := buf.Bytes()
+	if err := auth(r, body); err != nil {
+		if errors.Is(err, ErrUnknownSource) {
+			return 0, fail(http.StatusNotFound, "unknown_source", err)
+		}
+		return 0, fail(http.StatusUnauthorized, "unauthorized", err)
+	}
+	now := time.Now().UTC()
+	events, err := parse(body, now)
+	if err != nil {
+		return 0, classifyParse(err)
+	}
+	if herr := s.produce(ctx, source, events, now); herr != nil {
+		return 0, herr
+	}
+	return len(events), nil
+}
+
+func classifyParse(err error) *httpError {
+	if errors.Is(err, webhook.ErrBadName) {
+		return fail(http.StatusNotFound, "bad_name", err)
+	}
+	return fail(http.StatusBadRequest, "malformed", err)
+}
+
+// admit refuses work while the service is paused or shutting down.
+func (s *Service) admit() *httpError {
+	if s.paused.Load() {
+		return fail(http.StatusServiceUnavailable, "paused", errors.New("intake is paused by an operator"))
+	}
+	if s.stopping.Load() {
+		return fail(http.StatusServiceUnavailable, "stopping", errors.New("intake is shutting down"))
+	}
+	return nil
+}
+
+// produce sends events and waits for every acknowledgement within the produce timeout.
+func (s *Service) produce(ctx context.Context, source string, events []webhook.Event, now time.Time) *httpError {
+	if len(events) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
+	defer cancel()
+	recs, err := s.topics.records(ctx, events, now)
+	if err != nil {
+		if ctx.Err() != nil || isUnavailable(err) {
+			return fail(http.StatusServiceUnavailable, "unavailable", fmt.Errorf("%w: %v", ErrUnavailable, err))
+		}
+		return fail(http.StatusInternalServerError, "encode", err)
+	}
+	for _, rec := range recs {
+		s.injectTrace(ctx, rec)
+	}
+	if err := s.producer.ProduceAll(ctx, recs); err != nil {
+		s.state.SetError(fmt.Errorf("produce %s events: %w", source, err))
+		return fail(http.StatusServiceUnavailable, "unavailable", fmt.Errorf("%w: %v", ErrUnavailable, err))
+	}
+	for _, rec := range recs {
+		s.metrics.events.WithLabelValues(source, rec.Topic).Inc()
+	}
+	s.eventsRate.Add(uint64(len(recs)))
+	return nil
+}
+
+func (s *Service) answerError(w http.ResponseWriter, source string, start time.Time, herr *httpError) {
+	s.metrics.rejections.WithLabelValues(source, herr.reason).Inc()
+	if herr.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
+	}
+	if herr.status >= 500 {
+		s.log.Warn("request failed", "source", source, "status", herr.status, "reason", herr.reason, "error", herr.err)
+	} else {
+		s.log.Debug("request rejected", "source", source, "status", herr.status, "reason", herr.reason, "error", herr.err)
+	}
+	s.answer(w, source, start, herr.status, map[string]any{"error": herr.err.Error(), "reason": herr.reason})
+}
+
+func (s *Service) answer(w http.ResponseWriter, source string, start time.Time, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+	code := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(source, code).Inc()
+	s.metrics.latency.WithLabelValues(source).Observe(time.Since(start).Seconds())
+	s.requestsRate.Add(1)
+}
+
+// sourceAuth authenticates a generic source by bearer token or by HMAC-SHA256 signature
+// (X-Signature-256: sha256=<hex> over the raw body), whichever is configured for it.
+func (s *Service) sourceAuth(source string) func(r *http.Request, body []byte) error {
+	return func(r *http.Request, body []byte) error {
+		token, hasToken := s.cfg.SourceTokens[source]
+		secret, hasSecret := s.cfg.SourceHMACSecrets[source]
+		if !hasToken && !hasSecret {
+			return fmt.Errorf("%w: %q", ErrUnknownSource, source)
+		}
+		if hasToken {
+			if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok &&
+				subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+				return nil
+			}
+		}
+		if hasSecret {
+			if sig := r.Header.Get("X-Signature-256"); sig != "" {
+				return checkHMAC([]byte(secret), body, sig)
+			}
+		}
+		return ErrUnauthorized
+	}
+}
+
+// checkHMAC verifies "sha256=<hex>" against HMAC-SHA256(secret, body) in constant time.
+func checkHMAC(secret, body []byte, header string) error {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return fmt.Errorf("%w: signature must look like sha256=<hex>", ErrUnauthorized)
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return fmt.Errorf("%w: signature is not hex", ErrUnauthorized)
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return fmt.Errorf("%w: signature does not match the body", ErrUnauthorized)
+	}
+	return nil
+}
+
+// drain discards what is left of a body so the connection can be reused.
+func drain(r *http.Request) { _, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) }

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sethvargo/go-envconfig"
+
+	"github.com/riacho/riacho/libs/telemetry"
+)
+
+// DefaultControlAddr is the intake's gRPC Control address unless RIACHO_CONTROL_ADDR is set.
+const DefaultControlAddr = "127.0.0.1:9101"
+
+// Version is the build version, set with -ldflags "-X .../app.Version=...".
+var Version = "dev"
+
+// LoadConfig reads the configuration from environment entries ("KEY=value").
+func LoadConfig(ctx context.Context, environ []string) (Config, error) {
+	env := make(map[string]string, len(environ))
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	var cfg Config
+	cfg.Control.Addr = DefaultControlAddr
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
+		Target:   &cfg,
+		Lookuper: envconfig.MapLookuper(env),
+	}); err != nil {
+		return cfg, fmt.Errorf("read configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// Main runs the intake as a process: configuration from env, telemetry, serve until ctx ends.
+func Main(ctx context.Context, environ []string) error {
+	cfg, err := LoadConfig(ctx, environ)
+	if err != nil {
+		return err
+	}
+	tel, err := telemetry.Setup(ctx, "intake", Version, cfg.Telemetry)
+	if err != nil {
+		return fmt.Errorf("telemetry: %w", err)
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
+	svc, err := New(cfg, Deps{
+		Logger:         tel.Logger,
+		Registry:       tel.Registry,
+		TracerProvider: tel.TracerProvider,
+		Propagator:     tel.Propagator,
+		Version:        Version,
+	})
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx)
+}
