@@ -100,7 +100,7 @@ func TestProduceAllBrokerDown(t *testing.T) {
 	c.Stop()
 	const deadline = 500 * time.Millisecond
 	const margin = 400 * time.Millisecond // generous for a loaded 2-core CI machine
-	for i := range 3 { // repeated calls must not pile up behind each other
+	for i := range 3 {                    // repeated calls must not pile up behind each other
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		start := time.Now()
 		err := p.ProduceAll(ctx, records("raw.down", 3, fmt.Sprintf("down%d", i)))

@@ -3,8 +3,8 @@ package app
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"

@@ -141,13 +141,13 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	}
 	if opts.DemoTraffic {
 		gen := demo.New(demo.Config{
-			IntakeURL:       "http://" + opts.IntakeAddr,
-			WhatsAppSecret:  env["RIACHO_WHATSAPP_APP_SECRET"],
-			MetaSecret:      env["RIACHO_META_APP_SECRET"],
-			PloomesKey:      env["RIACHO_PLOOMES_VALIDATION_KEY"],
-			ShopToken:       tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "shop"),
-			PlanilhasToken:  tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "planilhas"),
-			Interval:        opts.DemoInterval,
+			IntakeURL:      "http://" + opts.IntakeAddr,
+			WhatsAppSecret: env["RIACHO_WHATSAPP_APP_SECRET"],
+			MetaSecret:     env["RIACHO_META_APP_SECRET"],
+			PloomesKey:     env["RIACHO_PLOOMES_VALIDATION_KEY"],
+			ShopToken:      tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "shop"),
+			PlanilhasToken: tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "planilhas"),
+			Interval:       opts.DemoInterval,
 		}, logger)
 		g.Go(func() error { gen.Run(gctx); return nil })
 	}
