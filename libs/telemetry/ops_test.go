@@ -72,7 +72,7 @@ func grepLines(s, sub string) string {
 }
 
 func TestHealthAndReady(t *testing.T) {
-	var notReady error = errors.New("kafka not connected")
+	notReady := errors.New("kafka not connected")
 	tests := []struct {
 		name     string
 		ready    func() error

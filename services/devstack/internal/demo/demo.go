@@ -52,7 +52,7 @@ func New(cfg Config, logger *slog.Logger) *Generator {
 		cfg:  cfg,
 		log:  logger.With("component", "demo-traffic"),
 		http: &http.Client{Timeout: 10 * time.Second},
-		rnd:  rand.New(rand.NewPCG(seed, seed>>1)),
+		rnd:  rand.New(rand.NewPCG(seed, seed>>1)), //nolint:gosec // demo data, not secrets
 	}
 }
 

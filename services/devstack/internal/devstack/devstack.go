@@ -31,7 +31,7 @@ import (
 
 // DemoEnv holds the documented demo secrets devstack falls back to when the real variables
 // are not set. They are for local use only.
-var DemoEnv = map[string]string{
+var DemoEnv = map[string]string{ //nolint:gosec // documented demo values for local use
 	"RIACHO_WHATSAPP_APP_SECRET":        "demo-whatsapp-app-secret",
 	"RIACHO_WHATSAPP_VERIFY_TOKEN":      "demo-verify-token",
 	"RIACHO_META_APP_SECRET":            "demo-meta-app-secret",
@@ -51,6 +51,7 @@ type Options struct {
 	IntakeAddr   string
 	IntakeCtl    string
 	LogLevel     string
+	PprofAddr    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (Options, error) {
@@ -65,6 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.IntakeAddr, "intake-addr", "127.0.0.1:8080", "intake HTTP address")
 	fs.StringVar(&o.IntakeCtl, "intake-control-addr", "127.0.0.1:9101", "intake gRPC Control address")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off when empty)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -127,6 +129,12 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	g, gctx := errgroup.WithContext(ctx)
 	st.group = g
 
+	if opts.PprofAddr != "" {
+		if err := servePprof(gctx, g, opts.PprofAddr); err != nil {
+			st.abort()
+			return nil, err
+		}
+	}
 	if err := st.startRegistry(gctx, g); err != nil {
 		st.abort()
 		return nil, err
@@ -207,7 +215,7 @@ func (st *Stack) startIntake(ctx context.Context, g *errgroup.Group) error {
 		return err
 	}
 	g.Go(func() error {
-		defer tel.Shutdown(context.WithoutCancel(ctx))
+		defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 		if err := svc.Run(ctx); err != nil {
 			return fmt.Errorf("intake: %w", err)
 		}

@@ -22,7 +22,7 @@ const (
 )
 
 // TokenEnv is the environment variable read when --token is not given.
-const TokenEnv = "RIACHO_CONTROL_TOKEN"
+const TokenEnv = "RIACHO_CONTROL_TOKEN" //nolint:gosec // a variable name, not a credential
 
 const usage = `usage: riachoctl [flags] <command> [args]
 
@@ -108,7 +108,7 @@ func (r *runner) parse(args []string) (options, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return o, err
 			}
-			return o, fmt.Errorf("%w: %v", errUsage, err)
+			return o, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		left := fs.Args()
 		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
