@@ -36,7 +36,9 @@ func LoadConfig(ctx context.Context, environ []string) (Config, error) {
 }
 
 // Main runs the intake as a process: configuration from env, telemetry, serve until ctx ends.
+// Unless GOGC is set, it first sets the GC target to DefaultGCPercent (see TuneGC).
 func Main(ctx context.Context, environ []string) error {
+	TuneGC(environ)
 	cfg, err := LoadConfig(ctx, environ)
 	if err != nil {
 		return err

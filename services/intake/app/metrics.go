@@ -1,6 +1,10 @@
 package app
 
 import (
+	"net/http"
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -11,10 +15,66 @@ type metrics struct {
 	latency    *prometheus.HistogramVec
 	events     *prometheus.CounterVec
 	rows       *prometheus.CounterVec
+
+	mu      sync.RWMutex
+	sources map[string]*sourceMetrics
+}
+
+// sourceMetrics are one source's children of the vectors the success path touches, looked up
+// once instead of hashing label values on every request.
+type sourceMetrics struct {
+	name    string
+	ok      prometheus.Counter  // requests_total{code="200"}
+	latency prometheus.Observer // request_duration_seconds
+
+	m      *metrics
+	mu     sync.RWMutex
+	events map[string]prometheus.Counter // events_produced_total by topic
+}
+
+// source returns the cached children of a source label value.
+func (m *metrics) source(name string) *sourceMetrics {
+	m.mu.RLock()
+	sm := m.sources[name]
+	m.mu.RUnlock()
+	if sm != nil {
+		return sm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if sm = m.sources[name]; sm == nil {
+		sm = &sourceMetrics{
+			name:    name,
+			ok:      m.requests.WithLabelValues(name, strconv.Itoa(http.StatusOK)),
+			latency: m.latency.WithLabelValues(name),
+			m:       m,
+			events:  make(map[string]prometheus.Counter),
+		}
+		m.sources[name] = sm
+	}
+	return sm
+}
+
+// produced returns the events_produced_total child of the source and topic.
+func (sm *sourceMetrics) produced(topic string) prometheus.Counter {
+	sm.mu.RLock()
+	c := sm.events[topic]
+	sm.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if c = sm.events[topic]; c == nil {
+		c = sm.m.events.WithLabelValues(sm.name, topic)
+		sm.events[topic] = c
+	}
+	return c
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		sources: make(map[string]*sourceMetrics),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "riacho", Subsystem: "intake", Name: "requests_total",
 			Help: "HTTP requests by source and response code.",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -43,18 +44,38 @@ type topics struct {
 	replication int16
 
 	mu       sync.RWMutex
-	encoders map[string]*avro.Encoder
+	encoders map[string]*topicEncoder
 	group    singleflight.Group
+}
+
+// topicEncoder is a topic's value encoder and the size of the last value it encoded, so a value
+// of a similar size is encoded into one allocation instead of a repeatedly grown one.
+type topicEncoder struct {
+	*avro.Encoder
+	lastSize atomic.Int64
+}
+
+// maxSizeHint caps the buffer preallocated for one value.
+const maxSizeHint = 64 << 10
+
+// encode returns native encoded in the Confluent wire format.
+func (e *topicEncoder) encode(native any) ([]byte, error) {
+	last := e.lastSize.Load()
+	val, err := e.AppendEncode(make([]byte, 0, min(last+last/4, maxSizeHint)), native)
+	if err == nil {
+		e.lastSize.Store(int64(len(val)))
+	}
+	return val, err
 }
 
 func newTopics(ensure func(context.Context, ...kafka.TopicSpec) error, serde *avro.Serde, partitions int32, replication int16) *topics {
 	return &topics{ensure: ensure, serde: serde, partitions: partitions, replication: replication,
-		encoders: make(map[string]*avro.Encoder)}
+		encoders: make(map[string]*topicEncoder)}
 }
 
 // encoder returns the topic's value encoder, creating the topic and registering the schema
 // (subject <topic>-value) the first time the topic is seen.
-func (t *topics) encoder(ctx context.Context, topic, schema string) (*avro.Encoder, error) {
+func (t *topics) encoder(ctx context.Context, topic, schema string) (*topicEncoder, error) {
 	t.mu.RLock()
 	enc := t.encoders[topic]
 	t.mu.RUnlock()
@@ -71,15 +92,16 @@ func (t *topics) encoder(ctx context.Context, topic, schema string) (*avro.Encod
 		if err != nil {
 			return nil, fmt.Errorf("register schema for %s: %w", topic, err)
 		}
+		te := &topicEncoder{Encoder: enc}
 		t.mu.Lock()
-		t.encoders[topic] = enc
+		t.encoders[topic] = te
 		t.mu.Unlock()
-		return enc, nil
+		return te, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*avro.Encoder), nil
+	return v.(*topicEncoder), nil
 }
 
 // prepare creates every given topic and registers its schema.
@@ -96,28 +118,43 @@ func (t *topics) prepare(ctx context.Context, schemas map[string]string) error {
 // records encodes events as Kafka records with riacho's headers.
 func (t *topics) records(ctx context.Context, events []webhook.Event, ingestedAt time.Time) ([]*kgo.Record, error) {
 	recs := make([]*kgo.Record, len(events))
-	ingested := []byte(strconv.FormatInt(ingestedAt.UnixMicro(), 10))
+	// One allocation each for the records, their headers and the header values.
+	slab := make([]kgo.Record, len(events))
+	headers := make([]kgo.RecordHeader, 3*len(events))
+	size := 20 // the ingested-at microseconds
+	for i := range events {
+		size += len(events[i].Source) + len(events[i].ID)
+	}
+	vals := make([]byte, 0, size)
+	vals = strconv.AppendInt(vals, ingestedAt.UnixMicro(), 10)
+	ingested := vals[:len(vals):len(vals)]
 	for i := range events {
 		ev := &events[i]
 		enc, err := t.encoder(ctx, ev.Topic, ev.Schema)
 		if err != nil {
 			return nil, fmt.Errorf("%w %s: %w", errPrepare, ev.Topic, err)
 		}
-		val, err := enc.Encode(ev.Value)
+		val, err := enc.encode(ev.Value)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s event %s: %w", ev.Topic, ev.ID, err)
 		}
-		recs[i] = &kgo.Record{
+		n := len(vals)
+		vals = append(vals, ev.Source...)
+		source := vals[n:len(vals):len(vals)]
+		vals = append(vals, ev.ID...)
+		id := vals[n+len(source) : len(vals) : len(vals)]
+		hs := headers[3*i : 3*i+3 : 3*i+3]
+		hs[0] = kgo.RecordHeader{Key: HeaderSource, Value: source}
+		hs[1] = kgo.RecordHeader{Key: HeaderEventID, Value: id}
+		hs[2] = kgo.RecordHeader{Key: HeaderIngestedAt, Value: ingested}
+		slab[i] = kgo.Record{
 			Topic:     ev.Topic,
 			Key:       ev.Key,
 			Value:     val,
 			Timestamp: ingestedAt,
-			Headers: []kgo.RecordHeader{
-				{Key: HeaderSource, Value: []byte(ev.Source)},
-				{Key: HeaderEventID, Value: []byte(ev.ID)},
-				{Key: HeaderIngestedAt, Value: ingested},
-			},
+			Headers:   hs,
 		}
+		recs[i] = &slab[i]
 	}
 	return recs, nil
 }

@@ -66,7 +66,7 @@ func (s *Service) handshake(source, secret, token string) http.HandlerFunc {
 
 // signed handles a POST checked by X-Hub-Signature-256 before anything is parsed.
 func (s *Service) signed(source, secret string, parse parseFunc) http.HandlerFunc {
-	key := []byte(secret)
+	verifier := webhook.NewSignatureVerifier([]byte(secret))
 	return func(w http.ResponseWriter, r *http.Request) {
 		if secret == "" {
 			drain(r)
@@ -75,7 +75,7 @@ func (s *Service) signed(source, secret string, parse parseFunc) http.HandlerFun
 			return
 		}
 		s.ingest(w, r, source, func(r *http.Request, body []byte) error {
-			return webhook.VerifySignature(key, body, r.Header.Get("X-Hub-Signature-256"))
+			return verifier.Verify(body, r.Header.Get("X-Hub-Signature-256"))
 		}, parse)
 	}
 }

@@ -265,8 +265,11 @@ func (s *Service) status(_ context.Context, st *controlv1.StatusResponse) {
 // startSpan starts the request's span as a child of the caller's traceparent, if any.
 func (s *Service) startSpan(r *http.Request, source string) (context.Context, trace.Span) {
 	ctx := s.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	return s.tracer.Start(ctx, "intake "+source, trace.WithSpanKind(trace.SpanKindServer))
+	return s.tracer.Start(ctx, "intake "+source, serverSpan...)
 }
+
+// serverSpan are the start options of request spans, built once.
+var serverSpan = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 
 // injectTrace writes the span's traceparent into the record's headers.
 func (s *Service) injectTrace(ctx context.Context, rec *kgo.Record) {

@@ -21,16 +21,29 @@ func unescapeJSON(raw []byte) string {
 	var b strings.Builder
 	b.Grow(len(raw))
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			if c < utf8.RuneSelf {
-				b.WriteByte(c)
+		// Copy the run of bytes that stay as they are: ASCII other than '\\', and valid UTF-8.
+		start := i
+		for i < len(raw) {
+			if c := raw[i]; c < utf8.RuneSelf {
+				if c == '\\' {
+					break
+				}
 				i++
 				continue
 			}
 			r, size := utf8.DecodeRune(raw[i:])
-			b.WriteRune(r) // RuneError for invalid bytes, as encoding/json
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
 			i += size
+		}
+		b.Write(raw[start:i])
+		if i >= len(raw) {
+			break
+		}
+		if raw[i] != '\\' {
+			b.WriteRune(utf8.RuneError) // an invalid byte, as encoding/json
+			i++
 			continue
 		}
 		if i+1 >= len(raw) {

@@ -41,6 +41,17 @@ func TestVerifySignature(t *testing.T) {
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("VerifySignature = %v, want %v", err, tt.want)
 			}
+			// A verifier reuses its HMAC state: every call must answer the same.
+			v := NewSignatureVerifier(tt.secret)
+			for i := range 3 {
+				if err := v.Verify(tt.body, tt.header); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+					t.Fatalf("Verify call %d = %v, want %v", i, err, tt.want)
+				}
+				// A call with another body in between must not leak into the next one.
+				if err := v.Verify([]byte("other body"), tt.header); err == nil {
+					t.Fatalf("Verify accepted another body with %q", tt.header)
+				}
+			}
 		})
 	}
 }
@@ -114,6 +125,12 @@ func FuzzVerifySignature(f *testing.F) {
 		if len(secret) > 0 {
 			if err := VerifySignature(secret, body, valid); err != nil {
 				t.Fatalf("the true signature was refused: %v", err)
+			}
+		}
+		v := NewSignatureVerifier(secret)
+		for range 2 {
+			if verr := v.Verify(body, header); (verr == nil) != (err == nil) {
+				t.Fatalf("Verify = %v, VerifySignature = %v", verr, err)
 			}
 		}
 	})
