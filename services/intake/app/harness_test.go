@@ -37,7 +37,7 @@ const (
 // harness is an intake served over real HTTP, producing to kfake over TCP, with the
 // embedded schema registry: the same parts devstack runs.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	kafka   *kafkatest.Cluster
 	regURL  string
 	svc     *Service
@@ -48,7 +48,7 @@ type harness struct {
 	metrics *prometheus.Registry
 }
 
-func testConfig(t *testing.T, brokers []string, registryURL string) Config {
+func testConfig(t testing.TB, brokers []string, registryURL string) Config {
 	t.Helper()
 	cfg, err := LoadConfig(context.Background(), []string{
 		"RIACHO_INTAKE_ADDR=127.0.0.1:0",
@@ -73,7 +73,7 @@ func testConfig(t *testing.T, brokers []string, registryURL string) Config {
 	return cfg
 }
 
-func newHarness(t *testing.T, mutate ...func(*Config)) *harness {
+func newHarness(t testing.TB, mutate ...func(*Config)) *harness {
 	t.Helper()
 	kc := kafkatest.NewCluster(t)
 	reg, err := registry.New(kc.Addrs(), registry.DefaultConfig(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
@@ -239,11 +239,11 @@ func unwrap(v any) any {
 }
 
 // testLogger logs warnings and errors through t.Log, so a failing test shows why.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type tWriter struct{ t *testing.T }
+type tWriter struct{ t testing.TB }
 
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

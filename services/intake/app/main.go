@@ -47,7 +47,7 @@ func Main(ctx context.Context, environ []string) error {
 	if err != nil {
 		return fmt.Errorf("telemetry: %w", err)
 	}
-	defer tel.Shutdown(context.WithoutCancel(ctx))
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 	svc, err := New(cfg, Deps{
 		Logger:         tel.Logger,
 		Registry:       tel.Registry,

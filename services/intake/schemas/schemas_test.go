@@ -96,8 +96,8 @@ func TestSchemasBackwardAddField(t *testing.T) {
 			if err != nil {
 				t.Fatalf("hamba parse: %v", err)
 			}
-			added := strings.Replace(text, `"fields": [`,
-				`"fields": [{"name": "added_later", "type": ["null", "string"], "default": null},`, -1)
+			added := strings.ReplaceAll(text, `"fields": [`,
+				`"fields": [{"name": "added_later", "type": ["null", "string"], "default": null},`)
 			reader, err := avro.Parse(added)
 			if err != nil {
 				t.Fatalf("parse evolved schema: %v", err)

@@ -75,7 +75,7 @@ func parseUnixLoose(s string) (time.Time, bool) {
 func malformed(where string, err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Errorf("%w: %s: invalid JSON at byte offset %d: %v", ErrMalformed, where, se.Offset, se)
+		return fmt.Errorf("%w: %s: invalid JSON at byte offset %d: %w", ErrMalformed, where, se.Offset, se)
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -85,7 +85,7 @@ func malformed(where string, err error) error {
 		}
 		return fmt.Errorf("%w: %s: field %s: JSON %s where %s was expected", ErrMalformed, where, field, te.Value, te.Type)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrMalformed, where, err)
+	return fmt.Errorf("%w: %s: %w", ErrMalformed, where, err)
 }
 
 // jsonKind names the kind of the JSON value starting at b's first non-space byte.

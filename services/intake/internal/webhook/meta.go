@@ -93,7 +93,7 @@ func metaLeadEvent(entry *metaEntry, raw json.RawMessage, receivedAt time.Time) 
 	}
 	t, err := parseMetaTime(string(l.CreatedTime))
 	if err != nil {
-		return Event{}, fmt.Errorf("%w: created_time: %v", ErrMalformed, err)
+		return Event{}, fmt.Errorf("%w: created_time: %w", ErrMalformed, err)
 	}
 	if t.IsZero() {
 		t = receivedAt

@@ -31,7 +31,7 @@ func csvDecoder(name string) (*encoding.Decoder, error) {
 func decodeCSVText(data []byte, declared string) (string, error) {
 	dec, err := csvDecoder(declared)
 	if err != nil {
-		return "", fmt.Errorf("%v: %w", err, ErrBadUpload)
+		return "", fmt.Errorf("%w: %w", ErrBadUpload, err)
 	}
 	isUTF16BOM := bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF})
 	switch {
@@ -52,7 +52,7 @@ func decodeCSVText(data []byte, declared string) (string, error) {
 	}
 	out, err := dec.Bytes(data)
 	if err != nil {
-		return "", fmt.Errorf("decode %s text: %v: %w", declared, err, ErrBadUpload)
+		return "", fmt.Errorf("%w: decode %s text: %w", ErrBadUpload, declared, err)
 	}
 	return checkText(strings.TrimPrefix(string(out), "\uFEFF"))
 }
@@ -71,6 +71,9 @@ func readCSV(data []byte, opts UploadOptions, t *table) error {
 	text, err := decodeCSVText(data, opts.Encoding)
 	if err != nil {
 		return err
+	}
+	if opts.Separator < 0 || opts.Separator >= utf8.RuneSelf || opts.Separator == '"' || opts.Separator == '\n' || opts.Separator == '\r' {
+		return fmt.Errorf("%w: separator %q must be one ASCII character other than a quote or line break", ErrBadUpload, opts.Separator)
 	}
 	sep := byte(opts.Separator)
 	if first, rest, ok := strings.Cut(text, "\n"); ok || len(text) <= 6 {

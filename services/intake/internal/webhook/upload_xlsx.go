@@ -34,7 +34,7 @@ func readXLSX(data []byte, sheet string, t *table) (err error) {
 		ShortDatePattern: shortDate, LongTimePattern: "hh:mm:ss",
 	})
 	if err != nil {
-		return fmt.Errorf("open XLSX: %v: %w", err, ErrBadUpload)
+		return fmt.Errorf("%w: open XLSX: %w", ErrBadUpload, err)
 	}
 	defer func() { _ = f.Close() }()
 	if sheet == "" {
@@ -46,13 +46,13 @@ func readXLSX(data []byte, sheet string, t *table) (err error) {
 	}
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return fmt.Errorf("XLSX sheet %q: %v: %w", sheet, err, ErrBadUpload)
+		return fmt.Errorf("%w: XLSX sheet %q: %w", ErrBadUpload, sheet, err)
 	}
 	defer func() { _ = rows.Close() }()
 	var rawRows *excelize.Rows
 	if t.cfg.needsTyped() {
 		if rawRows, err = f.Rows(sheet); err != nil {
-			return fmt.Errorf("XLSX sheet %q: %v: %w", sheet, err, ErrBadUpload)
+			return fmt.Errorf("%w: XLSX sheet %q: %w", ErrBadUpload, sheet, err)
 		}
 		defer func() { _ = rawRows.Close() }()
 	}
@@ -61,7 +61,7 @@ func readXLSX(data []byte, sheet string, t *table) (err error) {
 	for num := 1; rows.Next(); num++ {
 		cells, err := rows.Columns()
 		if err != nil {
-			return fmt.Errorf("XLSX row %d: %v: %w", num, err, ErrBadUpload)
+			return fmt.Errorf("%w: XLSX row %d: %w", ErrBadUpload, num, err)
 		}
 		var typed []string
 		if rawRows != nil {
@@ -69,7 +69,7 @@ func readXLSX(data []byte, sheet string, t *table) (err error) {
 				return fmt.Errorf("XLSX row %d: raw values ended early: %w", num, ErrBadUpload)
 			}
 			if typed, err = rawRows.Columns(excelize.Options{RawCellValue: true}); err != nil {
-				return fmt.Errorf("XLSX row %d: %v: %w", num, err, ErrBadUpload)
+				return fmt.Errorf("%w: XLSX row %d: %w", ErrBadUpload, num, err)
 			}
 			if typed == nil {
 				typed = []string{}
@@ -80,7 +80,7 @@ func readXLSX(data []byte, sheet string, t *table) (err error) {
 		}
 	}
 	if err := rows.Error(); err != nil {
-		return fmt.Errorf("XLSX rows: %v: %w", err, ErrBadUpload)
+		return fmt.Errorf("%w: XLSX rows: %w", ErrBadUpload, err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
 		default:
 			return s.skipValue()
 		}
-		if _, ok := err.(*jsonShapeError); ok {
+		if shape := (*jsonShapeError)(nil); errors.As(err, &shape) {
 			// Keep scanning: whether the body is a WhatsApp one decides which error wins.
 			if shapeErr == nil {
 				shapeErr = inPath(err, string(key))
@@ -84,7 +84,7 @@ func malformedScan(err error) error {
 	if errors.As(err, &se) && se.path == "" {
 		se.path = "body"
 	}
-	return fmt.Errorf("%w: %v", ErrMalformed, err)
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
 
 // waParser accumulates the events of one notification.

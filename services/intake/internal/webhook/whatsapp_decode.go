@@ -1,5 +1,7 @@
 package webhook
 
+import "errors"
+
 // Scanner-driven decoding of the WhatsApp notification parts. Unknown keys are skipped (and
 // validated); null values count as absent.
 
@@ -46,7 +48,7 @@ func (p *waParser) change(s *jsonScanner, c *waChange) error {
 				return nil
 			}
 			if err := p.value(s, &c.v); err != nil {
-				if _, shape := err.(*jsonShapeError); !shape {
+				if shape := (*jsonShapeError)(nil); !errors.As(err, &shape) {
 					return err
 				}
 				c.shapeErr = inPath(err, "value")
