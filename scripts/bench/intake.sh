@@ -29,4 +29,15 @@ sig="sha256=$(openssl dgst -sha256 -hmac "$secret" -hex <"$work/body.json" | awk
 echo "body: $(wc -c <"$work/body.json") bytes; $(nproc) cores; $(go version | awk '{print $3}')"
 # warm-up, then the measured run
 BODY_FILE="$work/body.json" SIGNATURE="$sig" wrk -t"$THREADS" -c"$CONNS" -d3s -s scripts/bench/whatsapp.lua http://127.0.0.1:18080/webhooks/whatsapp >/dev/null
+echo "== intake: signed WhatsApp notifications through to Kafka acks"
 BODY_FILE="$work/body.json" SIGNATURE="$sig" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s scripts/bench/whatsapp.lua http://127.0.0.1:18080/webhooks/whatsapp
+
+# The ceiling: a bare net/http server that only reads the body, under the same load.
+(cd services/devstack && go build -o "$work/benchfloor" ./cmd/benchfloor)
+"$work/benchfloor" --addr 127.0.0.1:18090 &
+floor=$!
+sleep 0.5
+echo
+echo "== reference: bare net/http server reading the body and answering 200 (no parsing, no Kafka)"
+BODY_FILE="$work/body.json" SIGNATURE="$sig" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s scripts/bench/whatsapp.lua http://127.0.0.1:18090/webhooks/whatsapp
+kill "$floor"
