@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"github.com/riacho/riacho/libs/testlog"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -33,16 +35,7 @@ func newCluster(t testing.TB) *kfake.Cluster {
 }
 
 // testLogger writes the registry's logs to the test log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tlogWriter struct{ t testing.TB }
-
-func (w tlogWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t, slog.LevelWarn) }
 
 // testConfig is DefaultConfig with short timeouts.
 func testConfig() Config {

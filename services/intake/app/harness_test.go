@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/kafka/kafkatest"
 	"github.com/riacho/riacho/libs/registry"
+	"github.com/riacho/riacho/libs/testlog"
 )
 
 const (
@@ -93,7 +93,7 @@ func newHarness(t testing.TB, mutate ...func(*Config)) *harness {
 		m(&cfg)
 	}
 	h := &harness{t: t, kafka: kc, regURL: regSrv.URL, metrics: prometheus.NewRegistry(), done: make(chan error, 1)}
-	h.svc, err = New(cfg, Deps{Logger: testLogger(t), Registry: h.metrics})
+	h.svc, err = New(cfg, Deps{Logger: testlog.New(t, slog.LevelWarn), Registry: h.metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,16 +236,4 @@ func unwrap(v any) any {
 		}
 	}
 	return v
-}
-
-// testLogger logs warnings and errors through t.Log, so a failing test shows why.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
 }

@@ -148,15 +148,7 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 		return nil, fmt.Errorf("intake did not become ready: %w", err)
 	}
 	if opts.DemoTraffic {
-		gen := demo.New(demo.Config{
-			IntakeURL:      "http://" + opts.IntakeAddr,
-			WhatsAppSecret: env["RIACHO_WHATSAPP_APP_SECRET"],
-			MetaSecret:     env["RIACHO_META_APP_SECRET"],
-			PloomesKey:     env["RIACHO_PLOOMES_VALIDATION_KEY"],
-			ShopToken:      tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "shop"),
-			PlanilhasToken: tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "planilhas"),
-			Interval:       opts.DemoInterval,
-		}, logger)
+		gen := demo.New(DemoConfig(opts, env), logger)
 		g.Go(func() error { gen.Run(gctx); return nil })
 	}
 	return st, nil
@@ -250,6 +242,19 @@ func (st *Stack) abort() {
 	if st.kafka != nil {
 		st.kafka.Close()
 		st.kafka = nil
+	}
+}
+
+// DemoConfig points the demo traffic generator at the stack's intake with its credentials.
+func DemoConfig(opts Options, env map[string]string) demo.Config {
+	return demo.Config{
+		IntakeURL:      "http://" + opts.IntakeAddr,
+		WhatsAppSecret: env["RIACHO_WHATSAPP_APP_SECRET"],
+		MetaSecret:     env["RIACHO_META_APP_SECRET"],
+		PloomesKey:     env["RIACHO_PLOOMES_VALIDATION_KEY"],
+		ShopToken:      tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "shop"),
+		PlanilhasToken: tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "planilhas"),
+		Interval:       opts.DemoInterval,
 	}
 }
 

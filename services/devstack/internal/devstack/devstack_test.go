@@ -92,15 +92,9 @@ func TestStackRunsDemoTrafficAndSurvivesRestart(t *testing.T) {
 		t.Errorf("banner does not name the endpoints:\n%s", b)
 	}
 	env := Env(opts, nil)
-	gen := demo.New(demo.Config{
-		IntakeURL:      "http://" + opts.IntakeAddr,
-		WhatsAppSecret: env["RIACHO_WHATSAPP_APP_SECRET"],
-		MetaSecret:     env["RIACHO_META_APP_SECRET"],
-		PloomesKey:     env["RIACHO_PLOOMES_VALIDATION_KEY"],
-		ShopToken:      tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "shop"),
-		PlanilhasToken: tokenFor(env["RIACHO_INTAKE_SOURCE_TOKENS"], "planilhas"),
-		Seed:           7,
-	}, logger)
+	dcfg := DemoConfig(opts, env)
+	dcfg.Seed = 7
+	gen := demo.New(dcfg, logger)
 	for i := 0; i < 20; i++ {
 		if err := gen.Round(context.Background()); err != nil {
 			t.Fatalf("demo round %d: %v", i, err)
