@@ -167,3 +167,25 @@ func TestUploadXLSXAndWindows1252(t *testing.T) {
 		t.Errorf("cp1252 row payload %s was not decoded to UTF-8", p)
 	}
 }
+
+// TestTraceparentCarriedIntoRecordHeaders checks a caller's W3C trace context reaches the
+// Kafka records, so a trace spans webhook → topic → downstream services.
+func TestTraceparentCarriedIntoRecordHeaders(t *testing.T) {
+	h := newHarness(t)
+	body := []byte(waNotification)
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	status, _, out := h.post("/webhooks/whatsapp", body, map[string]string{
+		"X-Hub-Signature-256": sign(testWhatsAppSecret, body),
+		"traceparent":         "00-" + traceID + "-00f067aa0ba902b7-01",
+	})
+	if status != 200 {
+		t.Fatalf("status %d (%v)", status, out)
+	}
+	recs, _ := h.consume("raw.whatsapp.messages", 2)
+	for _, r := range recs {
+		tp := header(r, "traceparent")
+		if !strings.HasPrefix(tp, "00-"+traceID+"-") {
+			t.Errorf("record %s traceparent %q, want trace id %s", r.Key, tp, traceID)
+		}
+	}
+}
