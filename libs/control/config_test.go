@@ -1,6 +1,8 @@
 package control_test
 
 import (
+	"github.com/riacho/riacho/libs/configtest"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -122,17 +124,8 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("expected an error")
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Fatalf("error leaks a token: %v", err)
-			}
+			configtest.RequireNames(t, err, tt.wantErr...)
+			configtest.RequireNoSecret(t, err, "hunter2")
 			if _, nerr := control.New(cfg, "x", "v", nil, control.Hooks{}, nil); nerr == nil {
 				t.Fatal("New accepted an invalid config")
 			}

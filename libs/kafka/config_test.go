@@ -1,6 +1,8 @@
 package kafka_test
 
 import (
+	"github.com/riacho/riacho/libs/configtest"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -99,17 +101,8 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := kafka.LoadConfig(context.Background(), envconfig.MapLookuper(tt.env))
-			if err == nil {
-				t.Fatal("want an error")
-			}
-			for _, v := range tt.want {
-				if !strings.Contains(err.Error(), v) {
-					t.Errorf("error %q does not name %s", err, v)
-				}
-			}
-			if strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("error leaks the password: %q", err)
-			}
+			configtest.RequireNames(t, err, tt.want...)
+			configtest.RequireNoSecret(t, err, "hunter2")
 		})
 	}
 }

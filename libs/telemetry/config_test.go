@@ -1,8 +1,9 @@
 package telemetry_test
 
 import (
+	"github.com/riacho/riacho/libs/configtest"
+
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/sethvargo/go-envconfig"
@@ -83,14 +84,7 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			if err == nil {
-				t.Fatal("expected an error")
-			}
-			for _, w := range tt.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not name %s", err, w)
-				}
-			}
+			configtest.RequireNames(t, err, tt.wantErr...)
 		})
 	}
 }
