@@ -140,6 +140,8 @@ func (s *Service) produce(ctx context.Context, source string, events []webhook.E
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
 	defer cancel()
 	recs, err := s.topics.records(ctx, events, now)
+	// The records hold encoded copies: the events' value maps can be reused by later parses.
+	webhook.ReleaseEvents(events)
 	if err != nil {
 		if ctx.Err() != nil || isUnavailable(err) {
 			return fail(http.StatusServiceUnavailable, "unavailable", fmt.Errorf("%w: %w", ErrUnavailable, err))

@@ -17,6 +17,8 @@ type Event struct {
 	Time   time.Time      // event time (UTC); the receive time when the source gives none
 	Value  map[string]any // goavro native value matching Schema (nullable unions wrapped as goavro expects: map[string]any{"string": v} or nil)
 	Schema string         // the .avsc text of Topic's value schema (from package schemas)
+
+	arena *recordArena // owns Value's maps when the parser opted in to recycling (ReleaseEvents)
 }
 
 // Fixed topics of the webhook sources.
@@ -56,13 +58,18 @@ func KnownTopics() map[string]string {
 // newRecord starts a value map with the common fields every raw schema begins with.
 func newRecord(size int, id, source, entity string, receivedAt, eventTime time.Time, payload []byte) map[string]any {
 	m := make(map[string]any, size)
+	setCommon(m, id, source, entity, receivedAt, eventTime, payload)
+	return m
+}
+
+// setCommon sets the common fields every raw schema begins with.
+func setCommon(m map[string]any, id, source, entity string, receivedAt, eventTime time.Time, payload []byte) {
 	m["event_id"] = id
 	m["source"] = source
 	m["entity"] = entity
 	m["received_at"] = receivedAt
 	m["event_time"] = eventTime
 	m["payload"] = string(payload)
-	return m
 }
 
 // newEvent wraps a value map into an Event whose key is its id.
@@ -71,52 +78,16 @@ func newEvent(topic, id, source string, t time.Time, value map[string]any, schem
 }
 
 // optString is a nullable string union value; the empty string is null.
-func optString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return map[string]any{"string": s}
-}
+func optString(s string) any { return (*recordArena)(nil).optString(s) }
 
 // optRaw is a nullable string union value holding raw JSON bytes; empty or JSON null is null.
-func optRaw(b []byte) any {
-	if len(b) == 0 || string(b) == "null" {
-		return nil
-	}
-	return map[string]any{"string": string(b)}
-}
+func optRaw(b []byte) any { return (*recordArena)(nil).optRaw(b) }
 
 // optLong is a nullable long union value.
-func optLong(v int64, ok bool) any {
-	if !ok {
-		return nil
-	}
-	return map[string]any{"long": v}
-}
-
-// optBool is a nullable boolean union value.
-func optBool(v *bool) any {
-	if v == nil {
-		return nil
-	}
-	return map[string]any{"boolean": *v}
-}
-
-// optDouble is a nullable double union value.
-func optDouble(v float64, ok bool) any {
-	if !ok {
-		return nil
-	}
-	return map[string]any{"double": v}
-}
+func optLong(v int64, ok bool) any { return (*recordArena)(nil).optLong(v, ok) }
 
 // optTime is a nullable timestamp-micros union value; the zero time is null.
-func optTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return map[string]any{"long.timestamp-micros": t}
-}
+func optTime(t time.Time) any { return (*recordArena)(nil).optTime(t) }
 
 // hashHex returns the hex SHA-256 of the parts joined by sep.
 func hashHex(sep string, parts ...[]byte) string {

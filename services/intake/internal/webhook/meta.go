@@ -65,7 +65,7 @@ func ParseMetaLeads(body []byte, receivedAt time.Time) ([]Event, error) {
 				return nil, malformed(fmt.Sprintf("entry[%d].changes[%d]", i, j), err)
 			}
 			if ch.Field != "leadgen" {
-				events = append(events, changeEvent(sourceMeta, TopicMetaEvents, schemas.MetaEvent,
+				events = append(events, changeEvent(nil, sourceMeta, TopicMetaEvents, schemas.MetaEvent,
 					"page_id", string(entry.ID), string(entry.Time), ch.Field, ch.Value, raw, receivedAt))
 				continue
 			}

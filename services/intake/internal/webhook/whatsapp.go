@@ -27,7 +27,8 @@ const (
 // A body that is not JSON, a known field of the wrong JSON type, a message or status without
 // its id, or a timestamp that is not unix seconds is an error wrapping ErrMalformed that says
 // where (byte offset or field path); another object is ErrUnsupportedObject. The body must have
-// been checked with VerifySignature first.
+// been checked with VerifySignature first. Once nothing reads the events any more, ReleaseEvents
+// lets later calls reuse their value maps.
 func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
 	p := waParser{receivedAt: receivedAt.UTC()}
 	s := &jsonScanner{b: body}
@@ -67,6 +68,9 @@ func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
 	if err == nil {
 		err = s.end()
 	}
+	if err != nil || object != waObject || shapeErr != nil {
+		ReleaseEvents(p.events) // nothing will read them
+	}
 	switch {
 	case err != nil:
 		return nil, malformedScan(err)
@@ -105,7 +109,7 @@ func (p *waParser) entryEvents(e *waEntryData) error {
 	for j := range e.changes {
 		c := &e.changes[j]
 		if c.field != "messages" {
-			p.events = append(p.events, changeEvent(sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
+			p.events = append(p.events, changeEvent(waEventArenas.get(), sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
 				"waba_id", e.id, e.time, c.field, c.value, c.raw, p.receivedAt))
 			continue
 		}
@@ -114,7 +118,7 @@ func (p *waParser) entryEvents(e *waEntryData) error {
 		}
 		v := &c.v
 		if len(v.messages) == 0 && len(v.statuses) == 0 || len(v.errors) > 0 && string(v.errors) != "null" {
-			p.events = append(p.events, changeEvent(sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
+			p.events = append(p.events, changeEvent(waEventArenas.get(), sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
 				"waba_id", e.id, e.time, c.field, c.value, c.raw, p.receivedAt))
 		}
 		for k := range v.messages {
@@ -142,17 +146,19 @@ func fieldError(field, format string, args ...any) error {
 
 // changeEvent keeps a whole change object on an events topic; its id hashes the source, the
 // entry id and the change bytes; its time is entry.time when readable, else receivedAt.
-func changeEvent(source, topic, schema, idField, entryID, entryTime, field string, value, raw []byte, receivedAt time.Time) Event {
+func changeEvent(a *recordArena, source, topic, schema, idField, entryID, entryTime, field string, value, raw []byte, receivedAt time.Time) Event {
 	id := hashHex("\x00", []byte(source), []byte(entryID), raw)
 	t := receivedAt
 	if et, ok := parseUnixLoose(entryTime); ok {
 		t = et
 	}
-	rec := newRecord(9, id, source, entityOf(topic), receivedAt, t, raw)
-	rec[idField] = optString(entryID)
+	rec := a.record(9, id, source, entityOf(topic), receivedAt, t, raw)
+	rec[idField] = a.optString(entryID)
 	rec["field"] = field
-	rec["value"] = optRaw(value)
-	return newEvent(topic, id, source, t, rec, schema)
+	rec["value"] = a.optRaw(value)
+	ev := newEvent(topic, id, source, t, rec, schema)
+	ev.arena = a
+	return ev
 }
 
 // entityOf returns the last dot-separated part of a topic name.
@@ -177,63 +183,66 @@ func whatsAppMessage(e *waEntryData, v *waValue, m *waMessage, receivedAt time.T
 	if t.IsZero() {
 		t = receivedAt
 	}
-	rec := newRecord(52, m.id, sourceWhatsApp, "messages", receivedAt, t, m.raw)
-	rec["waba_id"] = optString(e.id)
-	rec["phone_number_id"] = optString(v.phoneNumberID)
-	rec["display_phone_number"] = optString(v.displayPhoneNumber)
-	rec["from"] = optString(m.from)
+	a := waMessageArenas.get()
+	rec := a.record(46, m.id, sourceWhatsApp, "messages", receivedAt, t, m.raw)
+	rec["waba_id"] = a.optString(e.id)
+	rec["phone_number_id"] = a.optString(v.phoneNumberID)
+	rec["display_phone_number"] = a.optString(v.displayPhoneNumber)
+	rec["from"] = a.optString(m.from)
 	var c waContact
 	if match := matchContact(v.contacts, m.from, m.fromUserID); match != nil {
 		c = *match
 	}
-	rec["wa_id"] = optString(c.waID)
-	rec["username"] = optString(c.username)
-	rec["contact_name"] = optString(c.name)
+	rec["wa_id"] = a.optString(c.waID)
+	rec["username"] = a.optString(c.username)
+	rec["contact_name"] = a.optString(c.name)
 	userID := m.fromUserID
 	if userID == "" {
 		userID = c.userID
 	}
-	rec["user_id"] = optString(userID)
+	rec["user_id"] = a.optString(userID)
 	rec["message_id"] = m.id
 	rec["type"] = m.typ
-	setMessageBody(rec, m)
-	return newEvent(TopicWhatsAppMessages, m.id, sourceWhatsApp, t, rec, schemas.WhatsAppMessage), nil
+	setMessageBody(a, rec, m)
+	ev := newEvent(TopicWhatsAppMessages, m.id, sourceWhatsApp, t, rec, schemas.WhatsAppMessage)
+	ev.arena = a
+	return ev, nil
 }
 
 // setMessageBody sets the type-specific fields of a message record (null when absent).
-func setMessageBody(rec map[string]any, m *waMessage) {
-	rec["context_from"] = optString(m.contextFrom)
-	rec["context_id"] = optString(m.contextID)
+func setMessageBody(a *recordArena, rec map[string]any, m *waMessage) {
+	rec["context_from"] = a.optString(m.contextFrom)
+	rec["context_id"] = a.optString(m.contextID)
 	rec["forwarded"] = nil
 	if m.hasContext {
-		rec["forwarded"] = map[string]any{"boolean": m.forwarded || m.frequentlyForwarded}
+		rec["forwarded"] = a.union(unionBoolean, m.forwarded || m.frequentlyForwarded)
 	}
-	rec["text_body"] = optString(m.textBody)
-	rec["media_id"] = optString(m.media.id)
-	rec["mime_type"] = optString(m.media.mimeType)
-	rec["sha256"] = optString(m.media.sha256)
-	rec["caption"] = optString(m.media.caption)
-	rec["filename"] = optString(m.media.filename)
-	rec["latitude"] = optDouble(parseFloat(m.latitude))
-	rec["longitude"] = optDouble(parseFloat(m.longitude))
-	rec["location_name"] = optString(m.locationName)
-	rec["location_address"] = optString(m.locationAddress)
-	rec["interactive_type"] = optString(m.interactiveType)
-	rec["interactive_reply_id"] = optString(m.reply.id)
-	rec["interactive_reply_title"] = optString(m.reply.title)
-	rec["interactive_reply_description"] = optString(m.reply.description)
-	rec["button_payload"] = optString(m.buttonPayload)
-	rec["button_text"] = optString(m.buttonText)
-	rec["reaction_message_id"] = optString(m.reactionID)
-	rec["reaction_emoji"] = optString(m.reactionEmoji)
+	rec["text_body"] = a.optString(m.textBody)
+	rec["media_id"] = a.optString(m.media.id)
+	rec["mime_type"] = a.optString(m.media.mimeType)
+	rec["sha256"] = a.optString(m.media.sha256)
+	rec["caption"] = a.optString(m.media.caption)
+	rec["filename"] = a.optString(m.media.filename)
+	rec["latitude"] = a.optDouble(parseFloat(m.latitude))
+	rec["longitude"] = a.optDouble(parseFloat(m.longitude))
+	rec["location_name"] = a.optString(m.locationName)
+	rec["location_address"] = a.optString(m.locationAddress)
+	rec["interactive_type"] = a.optString(m.interactiveType)
+	rec["interactive_reply_id"] = a.optString(m.reply.id)
+	rec["interactive_reply_title"] = a.optString(m.reply.title)
+	rec["interactive_reply_description"] = a.optString(m.reply.description)
+	rec["button_payload"] = a.optString(m.buttonPayload)
+	rec["button_text"] = a.optString(m.buttonText)
+	rec["reaction_message_id"] = a.optString(m.reactionID)
+	rec["reaction_emoji"] = a.optString(m.reactionEmoji)
 	setOrder(rec, m)
 	r := &m.referral
-	rec["referral_source_type"] = optString(r.sourceType)
-	rec["referral_source_id"] = optString(r.sourceID)
-	rec["referral_source_url"] = optString(r.sourceURL)
-	rec["referral_ctwa_clid"] = optString(r.ctwaClid)
-	rec["referral_headline"] = optString(r.headline)
-	rec["errors"] = optRaw(m.errors)
+	rec["referral_source_type"] = a.optString(r.sourceType)
+	rec["referral_source_id"] = a.optString(r.sourceID)
+	rec["referral_source_url"] = a.optString(r.sourceURL)
+	rec["referral_ctwa_clid"] = a.optString(r.ctwaClid)
+	rec["referral_headline"] = a.optString(r.headline)
+	rec["errors"] = a.optRaw(m.errors)
 }
 
 // setOrder sets the order fields; prices become decimal(18,4) and are null when unusable.
@@ -311,23 +320,24 @@ func whatsAppStatus(e *waEntryData, v *waValue, st *waStatus, receivedAt time.Ti
 		return Event{}, fieldError("conversation.expiration_timestamp", "%v", err)
 	}
 	id := st.id + ":" + st.status
-	rec := newRecord(24, id, sourceWhatsApp, "statuses", receivedAt, t, st.raw)
-	rec["waba_id"] = optString(e.id)
-	rec["phone_number_id"] = optString(v.phoneNumberID)
-	rec["display_phone_number"] = optString(v.displayPhoneNumber)
+	a := waStatusArenas.get()
+	rec := a.record(24, id, sourceWhatsApp, "statuses", receivedAt, t, st.raw)
+	rec["waba_id"] = a.optString(e.id)
+	rec["phone_number_id"] = a.optString(v.phoneNumberID)
+	rec["display_phone_number"] = a.optString(v.displayPhoneNumber)
 	rec["status_id"] = st.id
 	rec["status"] = st.status
-	rec["recipient_id"] = optString(st.recipientID)
-	rec["recipient_user_id"] = optString(st.recipientUserID)
-	rec["biz_opaque_callback_data"] = optString(st.bizOpaqueCallbackData)
-	rec["conversation_id"] = optString(st.conversationID)
-	rec["conversation_origin_type"] = optString(st.conversationOriginType)
-	rec["conversation_expiration"] = optTime(exp)
-	rec["pricing_billable"] = optBool(st.pricingBillable)
-	rec["pricing_model"] = optString(st.pricingModel)
-	rec["pricing_category"] = optString(st.pricingCategory)
-	rec["pricing_type"] = optString(st.pricingType)
-	rec["errors"] = optRaw(st.errors)
+	rec["recipient_id"] = a.optString(st.recipientID)
+	rec["recipient_user_id"] = a.optString(st.recipientUserID)
+	rec["biz_opaque_callback_data"] = a.optString(st.bizOpaqueCallbackData)
+	rec["conversation_id"] = a.optString(st.conversationID)
+	rec["conversation_origin_type"] = a.optString(st.conversationOriginType)
+	rec["conversation_expiration"] = a.optTime(exp)
+	rec["pricing_billable"] = a.optBool(st.pricingBillable)
+	rec["pricing_model"] = a.optString(st.pricingModel)
+	rec["pricing_category"] = a.optString(st.pricingCategory)
+	rec["pricing_type"] = a.optString(st.pricingType)
+	rec["errors"] = a.optRaw(st.errors)
 	rec["error_code"], rec["error_title"] = nil, nil
 	var errs []struct {
 		Code  json.Number `json:"code"`
@@ -335,10 +345,12 @@ func whatsAppStatus(e *waEntryData, v *waValue, st *waStatus, receivedAt time.Ti
 	}
 	if len(st.errors) > 0 && json.Unmarshal(st.errors, &errs) == nil && len(errs) > 0 {
 		code, cerr := errs[0].Code.Int64()
-		rec["error_code"] = optLong(code, cerr == nil)
-		rec["error_title"] = optString(errs[0].Title)
+		rec["error_code"] = a.optLong(code, cerr == nil)
+		rec["error_title"] = a.optString(errs[0].Title)
 	}
-	return newEvent(TopicWhatsAppStatuses, id, sourceWhatsApp, t, rec, schemas.WhatsAppStatus), nil
+	ev := newEvent(TopicWhatsAppStatuses, id, sourceWhatsApp, t, rec, schemas.WhatsAppStatus)
+	ev.arena = a
+	return ev, nil
 }
 
 // parseFloat parses a non-empty finite number; empty text is absent without an error value.
