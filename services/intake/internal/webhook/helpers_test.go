@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -122,3 +123,25 @@ func mustJSON(tb testing.TB, b []byte) {
 }
 
 var testNow = time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
+
+// checkParsed is the check every parser fuzz target makes: an error must be one of the
+// allowed kinds; otherwise every event encodes with its schema and its payload is a verbatim
+// slice of the body. It returns the decoded values, and false when the parse failed.
+func checkParsed(tb testing.TB, body []byte, events []Event, err error, kinds ...error) ([]map[string]any, bool) {
+	tb.Helper()
+	if err != nil {
+		for _, k := range kinds {
+			if errors.Is(err, k) {
+				return nil, false
+			}
+		}
+		tb.Fatalf("unexpected error kind: %v", err)
+	}
+	ms := roundTrip(tb, events)
+	for _, m := range ms {
+		if !bytes.Contains(body, []byte(m["payload"].(string))) {
+			tb.Fatal("payload not a slice of the body")
+		}
+	}
+	return ms, true
+}

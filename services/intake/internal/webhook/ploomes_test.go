@@ -205,18 +205,13 @@ func FuzzParsePloomes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		events, err := ParsePloomes(body, testNow)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("unexpected error kind: %v", err)
-			}
+		ms, ok := checkParsed(t, body, events, err, ErrMalformed)
+		if !ok {
 			return
 		}
-		for i, m := range roundTrip(t, events) {
+		for i, m := range ms {
 			if !ValidName(m["entity"].(string)) || events[i].Topic != "raw.ploomes."+m["entity"].(string) {
 				t.Fatalf("bad entity %q topic %s", m["entity"], events[i].Topic)
-			}
-			if !bytes.Contains(body, []byte(m["payload"].(string))) {
-				t.Fatal("payload not a slice of the body")
 			}
 		}
 		_ = CheckPloomesKey("", body, "k") // must not panic

@@ -379,16 +379,8 @@ func FuzzParseWhatsApp(f *testing.F) {
 	f.Add([]byte(wa(`{"id":"a","timestamp":"1","type":"order","order":{"product_items":[{"item_price":"-0.00005"}]}}`)))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		events, err := ParseWhatsApp(body, testNow)
-		if err != nil {
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupportedObject) {
-				t.Fatalf("unexpected error kind: %v", err)
-			}
+		if _, ok := checkParsed(t, body, events, err, ErrMalformed, ErrUnsupportedObject); !ok {
 			return
-		}
-		for _, m := range roundTrip(t, events) {
-			if !bytes.Contains(body, []byte(m["payload"].(string))) {
-				t.Fatalf("payload not a slice of the body")
-			}
 		}
 		// A parse into recycled maps encodes to the same bytes.
 		_, want := encodeAll(t, body)
