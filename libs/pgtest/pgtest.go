@@ -65,6 +65,11 @@ func NewDatabase(t testing.TB) string {
 			return
 		}
 		defer conn.Close(ctx)
+		// A database with a replication slot cannot be dropped: end the
+		// slots' senders, then drop the slots.
+		if err := dropSlots(ctx, conn, name); err != nil {
+			t.Errorf("drop replication slots of test database %s: %v", name, err)
+		}
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
@@ -75,6 +80,26 @@ func NewDatabase(t testing.TB) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+// dropSlots drops every replication slot of database db, ending the
+// processes that hold them first.
+func dropSlots(ctx context.Context, conn *pgx.Conn, db string) error {
+	for attempt := 0; ; attempt++ {
+		_, _ = conn.Exec(ctx, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots
+			WHERE database = $1 AND active_pid IS NOT NULL`, db)
+		_, err := conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+			WHERE database = $1`, db)
+		if err == nil || attempt == 50 {
+			return err
+		}
+		// A terminated sender can take a moment to release its slot.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // RequireLogicalWAL fails the test unless the server runs with wal_level=logical, which

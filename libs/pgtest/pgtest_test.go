@@ -2,6 +2,8 @@ package pgtest
 
 import (
 	"context"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +42,27 @@ func TestNewDatabaseIsIsolatedAndDropped(t *testing.T) {
 	}
 	if name == "" || exists {
 		t.Fatalf("test database %q still exists after its test ended", name)
+	}
+}
+
+func TestNewDatabaseDropsReplicationSlots(t *testing.T) {
+	admin := Connect(t)
+	RequireLogicalWAL(t, admin)
+	var name, slot string
+	t.Run("with a slot", func(t *testing.T) {
+		dbURL := NewDatabase(t)
+		u, _ := url.Parse(dbURL)
+		name = strings.TrimPrefix(u.Path, "/")
+		slot = name + "_slot"
+		Exec(t, dbURL, "SELECT pg_create_logical_replication_slot('"+slot+"', 'pgoutput')")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int
+	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname = $1", name).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("database %s still there (%d, %v)", name, n, err)
+	}
+	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("slot %s still there (%d, %v)", slot, n, err)
 	}
 }
