@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"fmt"
+	"github.com/riacho/riacho/services/devstack/internal/demo"
 	"strings"
 )
 
@@ -14,6 +15,12 @@ func (st *Stack) Banner() string {
 	fmt.Fprintf(&b, "  Schema registry          http://%s\n", o.RegistryAddr)
 	fmt.Fprintf(&b, "  intake HTTP              http://%s  (/webhooks/whatsapp, /webhooks/meta, /webhooks/ploomes, /v1/events/{source}/{entity}, /v1/uploads/{source}/{entity}, /metrics)\n", o.IntakeAddr)
 	fmt.Fprintf(&b, "  intake gRPC Control      %s\n", o.IntakeCtl)
+	if st.cdc != nil {
+		fmt.Fprintf(&b, "  cdc gRPC Control         %s\n", st.cdc.ControlAddr())
+		fmt.Fprintf(&b, "  cdc metrics and probes   http://%s/metrics\n", st.cdc.OpsAddr())
+	} else {
+		fmt.Fprintf(&b, "  cdc                      not running: %s\n", st.cdcNote)
+	}
 	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
 	if o.DemoTraffic {
 		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
@@ -21,9 +28,15 @@ func (st *Stack) Banner() string {
 	fmt.Fprintf(&b, "\nTry:\n")
 	fmt.Fprintf(&b, "  kcat -b %s -L\n", o.KafkaAddr)
 	fmt.Fprintf(&b, "  kcat -b %s -C -t raw.whatsapp.messages -e -f '%%k  %%h\\n'\n", o.KafkaAddr)
+	if st.pgDemo != nil {
+		fmt.Fprintf(&b, "  kcat -b %s -C -t raw.%s.demo.faturas -e -s value=avro -r http://%s   # CDC of %s in %s\n", o.KafkaAddr, DemoCDCSource, o.RegistryAddr, demo.InvoiceTable, st.pgDemo.URL)
+	}
 	fmt.Fprintf(&b, "  curl -s http://%s/subjects\n", o.RegistryAddr)
 	fmt.Fprintf(&b, "  curl -s http://%s/metrics | grep riacho_intake_events_produced_total\n", o.IntakeAddr)
 	fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service intake --token %s status\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	if st.cdc != nil {
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service cdc --addr %s --token %s status\n", st.cdc.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	}
 	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
 	return b.String()
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/riacho/riacho/libs/telemetry"
 	"github.com/riacho/riacho/services/devstack/internal/demo"
 	intake "github.com/riacho/riacho/services/intake/app"
+
+	cdc "github.com/riacho/riacho/services/cdc/app"
 )
 
 // DemoEnv holds the documented demo secrets devstack falls back to when the real variables
@@ -50,8 +52,15 @@ type Options struct {
 	RegistryAddr string
 	IntakeAddr   string
 	IntakeCtl    string
-	LogLevel     string
-	PprofAddr    string
+	CDCCtl       string
+	CDCOps       string
+	// CDCConfig is a CDC sources file; when empty, demo traffic captures
+	// the demo table in DemoPG if that database is reachable.
+	CDCConfig string
+	// DemoPG is the PostgreSQL database of the demo's CDC table ("off": none).
+	DemoPG    string
+	LogLevel  string
+	PprofAddr string
 }
 
 func parseFlags(args []string, stderr io.Writer) (Options, error) {
@@ -65,6 +74,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.RegistryAddr, "registry-addr", "127.0.0.1:8081", "embedded schema registry address")
 	fs.StringVar(&o.IntakeAddr, "intake-addr", "127.0.0.1:8080", "intake HTTP address")
 	fs.StringVar(&o.IntakeCtl, "intake-control-addr", "127.0.0.1:9101", "intake gRPC Control address")
+	fs.StringVar(&o.CDCCtl, "cdc-control-addr", "127.0.0.1:9102", "CDC gRPC Control address")
+	fs.StringVar(&o.CDCOps, "cdc-ops-addr", "127.0.0.1:9202", "CDC /metrics and probes address")
+	fs.StringVar(&o.CDCConfig, "cdc-config", "", "CDC sources file (docs/cdc.md); the CDC runs only when sources are configured or the demo database is reachable")
+	fs.StringVar(&o.DemoPG, "demo-pg", demo.DemoPGURL, `PostgreSQL database the demo traffic writes invoices into and the CDC captures ("off" for none)`)
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&o.PprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off when empty)")
 	if err := fs.Parse(args); err != nil {
@@ -96,13 +109,17 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 
 // Stack is a running devstack.
 type Stack struct {
-	opts   Options
-	env    map[string]string
-	log    *slog.Logger
-	kafka  *kfake.Cluster
-	reg    *registry.Registry
-	group  *errgroup.Group
-	cancel context.CancelFunc
+	opts  Options
+	env   map[string]string
+	log   *slog.Logger
+	kafka *kfake.Cluster
+	reg   *registry.Registry
+	cdc   *cdc.Service
+	// cdcNote says why the CDC is not running, when it is not.
+	cdcNote string
+	pgDemo  *demo.PGDemo
+	group   *errgroup.Group
+	cancel  context.CancelFunc
 }
 
 // Start brings the stack up and returns once every component is ready.
@@ -146,6 +163,10 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	if err := waitHTTP(gctx, "http://"+opts.IntakeAddr+"/readyz", 60*time.Second); err != nil {
 		st.abort()
 		return nil, fmt.Errorf("intake did not become ready: %w", err)
+	}
+	if err := st.startCDC(gctx, g); err != nil {
+		st.abort()
+		return nil, err
 	}
 	if opts.DemoTraffic {
 		gen := demo.New(DemoConfig(opts, env), logger)

@@ -36,6 +36,9 @@ func testOptions(t *testing.T, dataDir string) Options {
 		RegistryAddr: freeAddr(t),
 		IntakeAddr:   freeAddr(t),
 		IntakeCtl:    freeAddr(t),
+		CDCCtl:       freeAddr(t),
+		CDCOps:       freeAddr(t),
+		DemoPG:       "off",
 		LogLevel:     "warn",
 	}
 }
