@@ -17,6 +17,7 @@ import (
 	"github.com/riacho/riacho/libs/testlog"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 	"github.com/riacho/riacho/services/cdc/internal/cdctest"
+	"github.com/riacho/riacho/services/cdc/internal/poll/polltest"
 )
 
 const testToken = "ctl-token"
@@ -239,5 +240,61 @@ func TestSQLCursorSourceThroughTheService(t *testing.T) {
 	}
 	if st.Details["source.legado.kind"] != "sql" {
 		t.Fatalf("details %v", st.Details)
+	}
+}
+
+func TestPloomesSourceThroughTheService(t *testing.T) {
+	api := polltest.NewPloomes(t)
+	at := time.Date(2024, 1, 15, 10, 0, 0, 0, time.FixedZone("BRT", -3*3600))
+	for i := 1; i <= 3; i++ {
+		api.Put("Deals", map[string]any{"Id": i, "Title": fmt.Sprintf("negócio %d", i), "Amount": 1500.5, "LastUpdateDate": at.Add(time.Duration(i) * time.Second).Format("2006-01-02T15:04:05-07:00")})
+	}
+	file := fmt.Sprintf(`sources:
+  - name: crm
+    ploomes:
+      url: %s
+      user_key_env: CRM_KEY
+      interval: 100ms
+      entities: [{name: Deals}]
+`, api.URL())
+	h := newHarness(t, file, map[string]string{"CRM_KEY": api.UserKey})
+	topic := "raw.crm.api.deals"
+	waitFor(t, "the deals", func() bool { return len(h.env.ReadAll(topic)) == 3 })
+	for _, c := range h.env.ReadAll(topic) {
+		if c.Op() != "r" || !strings.Contains(fmt.Sprint(c.After()["_raw"]), "negócio") {
+			t.Fatalf("deal record: %s %v", c.Op(), c.After())
+		}
+	}
+}
+
+func TestSAPB1SourceThroughTheService(t *testing.T) {
+	sl := polltest.NewSAPB1(t)
+	for i := 1; i <= 3; i++ {
+		sl.Put("Invoices", "DocEntry", map[string]any{
+			"DocEntry": i, "DocNum": 1000 + i, "CardCode": "C001", "DocTotal": "10.50",
+			"UpdateDate": "2024-01-15T00:00:00Z", "UpdateTime": fmt.Sprintf("10:00:0%d", i),
+		})
+	}
+	file := fmt.Sprintf(`sources:
+  - name: sap
+    sapb1:
+      url: %s
+      company_db: %s
+      username: %s
+      password_env: SAP_PASSWORD
+      insecure_skip_verify: true
+      interval: 100ms
+      entities: [{name: Invoices}]
+`, sl.URL(), sl.CompanyDB, sl.UserName)
+	h := newHarness(t, file, map[string]string{"SAP_PASSWORD": sl.Password})
+	waitFor(t, "the invoices", func() bool { return len(h.env.ReadAll("raw.sap.b1.invoices")) == 3 })
+	sl.ExpireSessions() // the next poll logs in again
+	sl.Put("Invoices", "DocEntry", map[string]any{
+		"DocEntry": 2, "DocNum": 1002, "CardCode": "C001", "DocTotal": "99.00",
+		"UpdateDate": "2024-01-16T00:00:00Z", "UpdateTime": "08:00:00",
+	})
+	waitFor(t, "the changed invoice after a new login", func() bool { return len(h.env.ReadAll("raw.sap.b1.invoices")) == 4 })
+	if c := h.env.ReadAll("raw.sap.b1.invoices")[3]; c.Op() != "u" || c.Key["DocEntry"] != int64(2) {
+		t.Fatalf("change %s key %v", c.Op(), c.Key)
 	}
 }
