@@ -48,6 +48,7 @@ vet: ## go vet every module and check gofmt
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 demo: ## run the whole suite in one process with demo traffic (Ctrl-C stops it)
+	@scripts/pg-setup.sh || echo "demo: local PostgreSQL not ready; the CDC part of the demo is skipped" >&2
 	@mkdir -p $(BIN)
 	@cd services/devstack && $(GO) build -o $(BIN)/devstack ./cmd/devstack
 	@$(BIN)/devstack --data-dir $(DATA_DIR) --demo-traffic
@@ -85,5 +86,6 @@ fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 tidy: ## go mod tidy every module
 	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy); done
 
-clean: ## remove build output and demo data
+clean: ## remove build output and demo data, and drop the demo's replication slot (it holds WAL)
 	rm -rf $(BIN) $(DATA_DIR)
+	@psql -h 127.0.0.1 -U postgres -d riacho -Atqc "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'riacho_devstack_riacho' AND NOT active" >/dev/null 2>&1 || true

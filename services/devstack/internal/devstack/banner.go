@@ -29,7 +29,7 @@ func (st *Stack) Banner() string {
 	fmt.Fprintf(&b, "  kcat -b %s -L\n", o.KafkaAddr)
 	fmt.Fprintf(&b, "  kcat -b %s -C -t raw.whatsapp.messages -e -f '%%k  %%h\\n'\n", o.KafkaAddr)
 	if st.pgDemo != nil {
-		fmt.Fprintf(&b, "  kcat -b %s -C -t raw.%s.demo.faturas -e -s value=avro -r http://%s   # CDC of %s in %s\n", o.KafkaAddr, DemoCDCSource, o.RegistryAddr, demo.InvoiceTable, st.pgDemo.URL)
+		fmt.Fprintf(&b, "  kcat -b %s -C -t raw.%s.demo.faturas -e -f '%%k  %%h\\n'   # CDC of %s in %s (psql: INSERT INTO %s ...)\n", o.KafkaAddr, DemoCDCSource, demo.InvoiceTable, st.pgDemo.URL, demo.InvoiceTable)
 	}
 	fmt.Fprintf(&b, "  curl -s http://%s/subjects\n", o.RegistryAddr)
 	fmt.Fprintf(&b, "  curl -s http://%s/metrics | grep riacho_intake_events_produced_total\n", o.IntakeAddr)
