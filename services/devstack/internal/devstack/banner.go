@@ -21,6 +21,13 @@ func (st *Stack) Banner() string {
 	} else {
 		fmt.Fprintf(&b, "  cdc                      not running: %s\n", st.cdcNote)
 	}
+	if st.sink != nil {
+		fmt.Fprintf(&b, "  sink gRPC Control        %s\n", st.sink.ControlAddr())
+		fmt.Fprintf(&b, "  sink metrics and probes  http://%s/metrics\n", st.sink.OpsAddr())
+		fmt.Fprintf(&b, "  lake (raw zone, Iceberg) %s\n", st.sink.LakeURL())
+	} else {
+		fmt.Fprintf(&b, "  sink                     not running (--sink=false)\n")
+	}
 	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
 	if o.DemoTraffic {
 		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
@@ -34,8 +41,14 @@ func (st *Stack) Banner() string {
 	fmt.Fprintf(&b, "  curl -s http://%s/subjects\n", o.RegistryAddr)
 	fmt.Fprintf(&b, "  curl -s http://%s/metrics | grep riacho_intake_events_produced_total\n", o.IntakeAddr)
 	fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service intake --token %s status\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	if st.sink != nil {
+		if o.Lake == "" {
+			fmt.Fprintf(&b, "  find %s/raw -name '*.parquet'   # files appear within %s of the traffic\n", o.LakeDir(), DemoRotateInterval)
+		}
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --addr %s --token %s command tables\n", st.sink.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	}
 	if st.cdc != nil {
-		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service cdc --addr %s --token %s status\n", st.cdc.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --addr %s --token %s status\n", st.cdc.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
 	return b.String()

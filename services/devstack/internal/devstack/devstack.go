@@ -29,6 +29,7 @@ import (
 	intake "github.com/riacho/riacho/services/intake/app"
 
 	cdc "github.com/riacho/riacho/services/cdc/app"
+	sink "github.com/riacho/riacho/services/sink/app"
 )
 
 // DemoEnv holds the documented demo secrets devstack falls back to when the real variables
@@ -54,6 +55,12 @@ type Options struct {
 	IntakeCtl    string
 	CDCCtl       string
 	CDCOps       string
+	// Sink runs the sink (the raw zone writer); on by default.
+	Sink    bool
+	SinkCtl string
+	SinkOps string
+	// Lake is the sink's lake URL or directory; empty means <DataDir>/lake.
+	Lake string
 	// CDCConfig is a CDC sources file; when empty, demo traffic captures
 	// the demo table in DemoPG if that database is reachable.
 	CDCConfig string
@@ -67,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("devstack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.DataDir, "data-dir", ".demo-data", "directory for broker data and the local lake")
+	fs.StringVar(&o.DataDir, "data-dir", ".demo-data", "directory for broker data and the local lake (<data-dir>/lake)")
 	fs.BoolVar(&o.DemoTraffic, "demo-traffic", false, "post realistic signed webhooks, events and uploads continuously")
 	fs.DurationVar(&o.DemoInterval, "demo-interval", 500*time.Millisecond, "pause between demo traffic rounds")
 	fs.StringVar(&o.KafkaAddr, "kafka-addr", "127.0.0.1:9092", "embedded Kafka-protocol broker address")
@@ -76,6 +83,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.IntakeCtl, "intake-control-addr", "127.0.0.1:9101", "intake gRPC Control address")
 	fs.StringVar(&o.CDCCtl, "cdc-control-addr", "127.0.0.1:9102", "CDC gRPC Control address")
 	fs.StringVar(&o.CDCOps, "cdc-ops-addr", "127.0.0.1:9202", "CDC /metrics and probes address")
+	fs.BoolVar(&o.Sink, "sink", true, "run the sink, writing every raw.* topic into the lake (--sink=false leaves it out, e.g. for intake benchmarks)")
+	fs.StringVar(&o.SinkCtl, "sink-control-addr", "127.0.0.1:9103", "sink gRPC Control address")
+	fs.StringVar(&o.SinkOps, "sink-ops-addr", "127.0.0.1:9203", "sink /metrics and probes address")
+	fs.StringVar(&o.Lake, "lake", "", "lake the sink writes: a directory or file://, s3://, gs:// URL (default <data-dir>/lake)")
 	fs.StringVar(&o.CDCConfig, "cdc-config", "", "CDC sources file (docs/cdc.md); the CDC runs only when sources are configured or the demo database is reachable")
 	fs.StringVar(&o.DemoPG, "demo-pg", demo.DemoPGURL, `PostgreSQL database the demo traffic writes invoices into and the CDC captures ("off" for none)`)
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -115,6 +126,7 @@ type Stack struct {
 	kafka *kfake.Cluster
 	reg   *registry.Registry
 	cdc   *cdc.Service
+	sink  *sink.Service
 	// cdcNote says why the CDC is not running, when it is not.
 	cdcNote string
 	pgDemo  *demo.PGDemo
@@ -163,6 +175,12 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	if err := waitHTTP(gctx, "http://"+opts.IntakeAddr+"/readyz", 60*time.Second); err != nil {
 		st.abort()
 		return nil, fmt.Errorf("intake did not become ready: %w", err)
+	}
+	if opts.Sink {
+		if err := st.startSink(gctx, g); err != nil {
+			st.abort()
+			return nil, err
+		}
 	}
 	if err := st.startCDC(gctx, g); err != nil {
 		st.abort()

@@ -38,6 +38,9 @@ func testOptions(t *testing.T, dataDir string) Options {
 		IntakeCtl:    freeAddr(t),
 		CDCCtl:       freeAddr(t),
 		CDCOps:       freeAddr(t),
+		Sink:         true,
+		SinkCtl:      freeAddr(t),
+		SinkOps:      freeAddr(t),
 		DemoPG:       "off",
 		LogLevel:     "warn",
 	}
