@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -245,6 +246,13 @@ func (s *Service) status(_ context.Context, resp *controlv1.StatusResponse) {
 		}
 		if p.LastError != "" {
 			d[prefix+"last_error"] = p.LastError
+		}
+		if len(p.RefusedSchemas) > 0 {
+			ids := make([]string, len(p.RefusedSchemas))
+			for i, id := range p.RefusedSchemas {
+				ids[i] = strconv.FormatUint(uint64(id), 10)
+			}
+			d[prefix+"refused_schemas"] = strings.Join(ids, ",")
 		}
 	}
 }

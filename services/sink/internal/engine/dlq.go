@@ -31,6 +31,15 @@ const (
 	HeaderOffset    = "riacho-offset"
 )
 
+// Dead-letter reasons, the reason label of riacho_sink_dead_letters_total.
+const (
+	dlqWire         = "wire"         // not the schema-registry wire format
+	dlqSchema       = "schema"       // writer schema unknown to the registry or not mappable to Parquet
+	dlqDecode       = "decode"       // body does not decode with its writer schema
+	dlqConvert      = "convert"      // a value does not fit its Parquet column
+	dlqIncompatible = "incompatible" // the table cannot take the writer schema
+)
+
 // dlqWait tracks one partition's dead letters not yet acknowledged.
 type dlqWait struct {
 	wg  sync.WaitGroup
@@ -40,7 +49,7 @@ type dlqWait struct {
 
 // deadLetter sends rec to the dead-letter topic without waiting; the
 // partition waits for every acknowledgement before its next commit.
-func (p *partition) deadLetter(ctx context.Context, rec *kgo.Record, schemaID uint32, reason error) {
+func (p *partition) deadLetter(ctx context.Context, rec *kgo.Record, schemaID uint32, kind string, reason error) {
 	e := p.e
 	dl := DeadLetter{
 		Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(),
@@ -61,7 +70,7 @@ func (p *partition) deadLetter(ctx context.Context, rec *kgo.Record, schemaID ui
 			{Key: HeaderOffset, Value: []byte(itoa(rec.Offset))},
 		},
 	}
-	e.metrics.dlq.WithLabelValues(rec.Topic).Inc()
+	e.metrics.dlq.WithLabelValues(rec.Topic, kind).Inc()
 	e.deadLetters.Add(1)
 	p.log.Warn("record sent to the dead-letter topic", "offset", rec.Offset, "dlq", e.cfg.DLQTopic, "reason", reason)
 	p.dlq.wg.Add(1)

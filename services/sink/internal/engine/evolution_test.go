@@ -2,14 +2,18 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/services/sink/internal/lake/laketest"
 )
 
@@ -92,6 +96,109 @@ func TestSchemaEvolutionMidStream(t *testing.T) {
 	}
 	if len(first) != 50 {
 		t.Errorf("snapshot %d has %d rows, want 50", snaps[0].ID, len(first))
+	}
+}
+
+// TestIncompatibleSchemaGoesToTheDeadLetterTopic produces v1 records, then
+// records whose writer schema changes seq from long to string (the registry
+// takes it, its subject's compatibility being NONE; the table cannot), then
+// v1 again with a few of those mixed in. The v1 records are all written, the
+// others are dead-lettered with a reason naming the field, and the table
+// records the partition's end offset: the partition does not stall.
+func TestIncompatibleSchemaGoesToTheDeadLetterTopic(t *testing.T) {
+	h := newHarness(t, "")
+	const topic = "raw.evo.orders"
+	h.createTopic(topic, 1)
+	v1 := h.encoder(topic, leadSchema)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.rc.SetCompatibility(ctx, topic+"-value", "NONE"); err != nil {
+		t.Fatal(err)
+	}
+	bad := h.encoder(topic, strings.Replace(leadSchema, `{"name":"seq","type":"long"}`, `{"name":"seq","type":"string"}`, 1))
+	if v1.ID() == bad.ID() {
+		t.Fatal("the registry gave both schemas one id")
+	}
+	badRecord := func(seq int64) *kgo.Record {
+		native := lead(0, seq)
+		native["seq"] = fmt.Sprint("s", seq)
+		v, err := bad.Encode(native)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &kgo.Record{Topic: topic, Value: v}
+	}
+	var recs []*kgo.Record
+	recs = append(recs, leadRecords(t, v1, topic, 0, 0, 30)...)
+	for seq := int64(1000); seq < 1020; seq++ {
+		recs = append(recs, badRecord(seq))
+	}
+	for i, r := range leadRecords(t, v1, topic, 0, 30, 30) {
+		recs = append(recs, r)
+		if i%6 == 5 { // the refused schema again, between records of the table's
+			recs = append(recs, badRecord(2000+int64(i)))
+		}
+	}
+	var badOffsets []int64
+	for i, r := range recs {
+		if id, _, err := avro.SplitWire(r.Value); err == nil && id == bad.ID() {
+			badOffsets = append(badOffsets, int64(i))
+		}
+	}
+	if len(badOffsets) != 25 {
+		t.Fatalf("test premise: %d records of the refused schema, want 25", len(badOffsets))
+	}
+	h.produce(recs...)
+	e := h.engine(Config{RotateRecords: 1_000_000, RotateInterval: time.Second})
+	r := h.start(e)
+	h.waitCommitted(topic, h.endOffsets(topic), 60*time.Second)
+	st := e.Status()
+	r.stop(t)
+
+	got := duck(t, h.localLake("raw/"), fmt.Sprintf(partitionSums, "raw"))
+	if want := expectPartitions(map[int32]int64{0: 60}); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("duckdb %v, want %v (every v1 record, once)", got, want)
+	}
+	tb, err := h.cat.Table(context.Background(), "raw_evo", "orders", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := tb.Schema(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := sc.FindFieldByName("seq"); !ok || f.Type.String() != "long" {
+		t.Errorf("the table's seq column changed: %s", sc)
+	}
+	rows, err := tb.Scan(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 60 {
+		t.Errorf("iceberg scan: %d rows, want 60", len(rows))
+	}
+
+	dl := h.kc.Consume(t, DefaultDLQTopic, len(badOffsets), 30*time.Second)
+	if len(dl) != len(badOffsets) {
+		t.Fatalf("%d dead letters, want %d", len(dl), len(badOffsets))
+	}
+	for i, rec := range dl {
+		var d DeadLetter
+		if err := json.Unmarshal(rec.Value, &d); err != nil {
+			t.Fatalf("dead letter %d: %v: %s", i, err, rec.Value)
+		}
+		if d.Topic != topic || d.Offset != badOffsets[i] || d.SchemaID != bad.ID() || string(d.Value) != string(recs[d.Offset].Value) {
+			t.Errorf("dead letter %d: offset %d schema %d, want offset %d schema %d", i, d.Offset, d.SchemaID, badOffsets[i], bad.ID())
+		}
+		if !strings.Contains(d.Reason, "seq") || !strings.Contains(d.Reason, "incompatible") {
+			t.Errorf("dead letter %d reason %q does not say seq cannot change type", i, d.Reason)
+		}
+	}
+	if n := testutil.ToFloat64(e.metrics.dlq.WithLabelValues(topic, dlqIncompatible)); n != float64(len(badOffsets)) {
+		t.Errorf("dead letters metric (incompatible) %v, want %d", n, len(badOffsets))
+	}
+	if st.DeadLetters != int64(len(badOffsets)) || len(st.Partitions) != 1 || !slices.Equal(st.Partitions[0].RefusedSchemas, []uint32{bad.ID()}) {
+		t.Errorf("status: %d dead letters, partitions %+v", st.DeadLetters, st.Partitions)
 	}
 }
 

@@ -39,19 +39,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"topic"}),
 		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "riacho_sink_commits_total",
-			Help: "Table commits by topic and result (ok, already_committed, gap, error).",
+			Help: "Table commits by topic and result (ok, already_committed, gap, schema_mismatch, error).",
 		}, []string{"topic", "result"}),
 		dlq: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "riacho_sink_dead_letters_total",
-			Help: "Records sent to the dead-letter topic because they could not be decoded or converted, by topic.",
-		}, []string{"topic"}),
+			Help: "Records sent to the dead-letter topic, by topic and reason (wire, schema, decode, convert, incompatible: the table cannot take the writer schema).",
+		}, []string{"topic", "reason"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "riacho_sink_tombstones_total",
 			Help: "Records without a value (tombstones) read and not written, by topic.",
 		}, []string{"topic"}),
 		abandons: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "riacho_sink_abandoned_ranges_total",
-			Help: "Open offset ranges whose staged files were dropped, by topic and reason (revoked, lost, already_committed, gap, error).",
+			Help: "Open offset ranges whose staged files were dropped, by topic and reason (revoked, lost, already_committed, gap, schema_mismatch, error).",
 		}, []string{"topic", "reason"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "riacho_sink_lag_records",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -181,7 +182,7 @@ func (p *partition) handle(rec *kgo.Record) error {
 	}
 	id, _, err := avro.SplitWire(rec.Value)
 	if err != nil {
-		p.deadLetter(p.ctx, rec, 0, fmt.Errorf("not a schema-registry Avro value: %w", err))
+		p.deadLetter(p.ctx, rec, 0, dlqWire, fmt.Errorf("not a schema-registry Avro value: %w", err))
 		p.advance(rec)
 		return nil
 	}
@@ -192,16 +193,23 @@ func (p *partition) handle(rec *kgo.Record) error {
 		}
 	}
 	if ws.err != nil { // the schema cannot be written: the record's fault, not the sink's
-		p.deadLetter(p.ctx, rec, id, ws.err)
+		p.deadLetter(p.ctx, rec, id, dlqSchema, ws.err)
 		p.advance(rec)
 		return nil //nolint:nilerr // dead-lettered, the partition goes on
+	}
+	if p.schema != ws {
+		if why := e.tables.refusal(p.target, id); why != nil {
+			// The table refused this writer schema before: no evolution again.
+			p.refused(rec, id, why)
+			return nil
+		}
 	}
 	native, _, err := e.serde.Decode(p.ctx, rec.Value)
 	if err != nil {
 		if p.ctx.Err() != nil {
 			return p.ctx.Err()
 		}
-		p.deadLetter(p.ctx, rec, id, err)
+		p.deadLetter(p.ctx, rec, id, dlqDecode, err)
 		p.advance(rec)
 		return nil
 	}
@@ -215,6 +223,12 @@ func (p *partition) handle(rec *kgo.Record) error {
 			}
 		}
 		t, conv, err := e.tables.forSchema(p.ctx, p.target, ws)
+		if errors.Is(err, table.ErrSchemaIncompatible) {
+			p.log.Error("the table cannot take the writer schema; its records go to the dead-letter topic",
+				"table", p.target.Table(), "schema_id", id, "error", err)
+			p.refused(rec, id, err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -237,7 +251,7 @@ func (p *partition) handle(rec *kgo.Record) error {
 	f.rows, err = p.conv.AppendRow(f.rows, native)
 	if err != nil {
 		f.rows = f.rows[:n]
-		p.deadLetter(p.ctx, rec, id, fmt.Errorf("convert to parquet: %w", err))
+		p.deadLetter(p.ctx, rec, id, dlqConvert, fmt.Errorf("convert to parquet: %w", err))
 		p.advance(rec)
 		return nil
 	}
@@ -254,6 +268,19 @@ func (p *partition) handle(rec *kgo.Record) error {
 	p.written++
 	p.advance(rec)
 	return nil
+}
+
+// refused dead-letters rec, whose writer schema id the table cannot take,
+// and notes the id in the partition's status.
+func (p *partition) refused(rec *kgo.Record, id uint32, why error) {
+	p.deadLetter(p.ctx, rec, id, dlqIncompatible, why)
+	p.advance(rec)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !slices.Contains(p.st.RefusedSchemas, id) {
+		p.st.RefusedSchemas = append(p.st.RefusedSchemas, id)
+		slices.Sort(p.st.RefusedSchemas)
+	}
 }
 
 // advance adds rec to the open range.
@@ -356,7 +383,7 @@ func (p *partition) flush(why string) bool {
 		info, err = t.Commit(p.ctx, req)
 		e.commitSeconds.Observe(time.Since(began).Seconds())
 		if err == nil || errors.Is(err, table.ErrAlreadyCommitted) || errors.Is(err, table.ErrGap) ||
-			p.ctx.Err() != nil || attempt >= e.cfg.CommitRetries {
+			errors.Is(err, table.ErrSchemaMismatch) || p.ctx.Err() != nil || attempt >= e.cfg.CommitRetries {
 			break
 		}
 		p.log.Warn("table commit failed; retrying", "table", p.target.Table(), "attempt", attempt+1, "error", err)
@@ -373,6 +400,18 @@ func (p *partition) flush(why string) bool {
 	case errors.Is(err, table.ErrGap):
 		e.metrics.commits.WithLabelValues(p.topic, "gap").Inc()
 		p.resync("gap", err)
+		return false
+	case errors.Is(err, table.ErrSchemaMismatch) && p.schema != nil && p.ctx.Err() == nil:
+		// The range's files are all of p.schema (a schema change commits
+		// the files of the old one first). Refuse that schema and read the
+		// range again: its records then go to the dead-letter topic.
+		e.metrics.commits.WithLabelValues(p.topic, "schema_mismatch").Inc()
+		why := fmt.Errorf("table %s refused the files of writer schema %d: %w", p.target.Table(), p.schema.id, err)
+		p.log.Error("the table refused the files of a writer schema; its records go to the dead-letter topic",
+			"table", p.target.Table(), "schema_id", p.schema.id, "error", err)
+		e.tables.refuse(p.target, p.schema.id, why)
+		p.schema, p.conv = nil, nil
+		p.resync("schema_mismatch", why)
 		return false
 	default:
 		e.metrics.commits.WithLabelValues(p.topic, "error").Inc()

@@ -90,6 +90,11 @@ type tableEntry struct {
 	mu    sync.Mutex
 	t     *table.Table
 	convs map[uint32]*avroparquet.Converter // by writer schema id, with the table's field ids
+	// refused holds the writer schema ids the table cannot take, with the
+	// reason (wrapping table.ErrSchemaIncompatible or table.ErrSchemaMismatch).
+	// Their records go to the dead-letter topic without trying the evolution
+	// again; the set lives as long as the engine, so a restart tries again.
+	refused map[uint32]error
 }
 
 func (ts *tables) entry(name string) *tableEntry {
@@ -97,24 +102,34 @@ func (ts *tables) entry(name string) *tableEntry {
 	defer ts.mu.Unlock()
 	te, ok := ts.byName[name]
 	if !ok {
-		te = &tableEntry{convs: map[uint32]*avroparquet.Converter{}}
+		te = &tableEntry{convs: map[uint32]*avroparquet.Converter{}, refused: map[uint32]error{}}
 		ts.byName[name] = te
 	}
 	return te
 }
 
 // forSchema returns target's table, created or evolved to hold ws's
-// fields, and the converter of ws that writes the table's field ids.
+// fields, and the converter of ws that writes the table's field ids. An
+// error wrapping table.ErrSchemaIncompatible means the table cannot take
+// ws (now or earlier in this process; see refusal): the records of ws are
+// dead-lettered. Any other error is not the schema's fault.
 func (ts *tables) forSchema(ctx context.Context, target Target, ws *writerSchema) (*table.Table, *avroparquet.Converter, error) {
 	te := ts.entry(target.Table())
 	te.mu.Lock()
 	defer te.mu.Unlock()
+	if err := te.refused[ws.id]; err != nil {
+		return nil, nil, err
+	}
 	if c, ok := te.convs[ws.id]; ok && te.t != nil {
 		return te.t, c, nil
 	}
 	t, err := ts.cat.Table(ctx, target.Namespace(), target.Entity, ws.ice)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open table %s with writer schema %d: %w", target.Table(), ws.id, err)
+		err = fmt.Errorf("open table %s with writer schema %d: %w", target.Table(), ws.id, err)
+		if errors.Is(err, table.ErrSchemaIncompatible) && ctx.Err() == nil {
+			te.refused[ws.id] = err
+		}
+		return nil, nil, err
 	}
 	base, err := t.Schema(ctx)
 	if err != nil {
@@ -122,11 +137,34 @@ func (ts *tables) forSchema(ctx context.Context, target Target, ws *writerSchema
 	}
 	conv, err := avroparquet.New(ws.text, avroparquet.Options{Base: base})
 	if err != nil {
-		return nil, nil, fmt.Errorf("writer schema %d against table %s: %w", ws.id, target.Table(), err)
+		// The table took the schema but its columns do not fit the writer's
+		// (no I/O here): the schema's fault.
+		err = fmt.Errorf("writer schema %d against table %s: %w: %w", ws.id, target.Table(), table.ErrSchemaIncompatible, err)
+		te.refused[ws.id] = err
+		return nil, nil, err
 	}
 	te.t = t
 	te.convs[ws.id] = conv
 	return t, conv, nil
+}
+
+// refusal returns why target's table refused writer schema id in this
+// process (nil when it did not).
+func (ts *tables) refusal(target Target, id uint32) error {
+	te := ts.entry(target.Table())
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	return te.refused[id]
+}
+
+// refuse records that target's table cannot take writer schema id, and
+// forgets its converter.
+func (ts *tables) refuse(target Target, id uint32, reason error) {
+	te := ts.entry(target.Table())
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	te.refused[id] = reason
+	delete(te.convs, id)
 }
 
 // existing returns target's table when it exists (nil, nil when it does not).

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -22,6 +23,9 @@ type PartitionStatus struct {
 	LastCommit     time.Time
 	LastSnapshot   int64
 	LastError      string
+	// RefusedSchemas are the writer schema ids whose records this partition
+	// sends to the dead-letter topic because the table cannot take them.
+	RefusedSchemas []uint32
 }
 
 // Lag is the records not yet in a committed file (-1 unknown).
@@ -56,7 +60,9 @@ func (e *Engine) Status() Status {
 	e.mu.Unlock()
 	for _, p := range parts {
 		p.mu.Lock()
-		st.Partitions = append(st.Partitions, p.st)
+		ps := p.st
+		ps.RefusedSchemas = slices.Clone(ps.RefusedSchemas)
+		st.Partitions = append(st.Partitions, ps)
 		p.mu.Unlock()
 	}
 	sort.Slice(st.Partitions, func(i, j int) bool {

@@ -156,3 +156,60 @@ func TestSchemaEvolution(t *testing.T) {
 		t.Fatal("compaction across schema generations changed rows")
 	}
 }
+
+func TestSchemaIncompatible(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	tb := e.table(t, schemaV1())
+	before, err := tb.Schema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// name: string → long is no promotion Iceberg allows.
+	changed := iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
+		iceberg.NestedField{ID: 2, Name: "name", Type: iceberg.PrimitiveTypes.Int64},
+	)
+	_, err = e.cat.Table(ctx, "raw_ploomes", "leads", changed)
+	if !errors.Is(err, table.ErrSchemaIncompatible) {
+		t.Fatalf("type change: %v, want ErrSchemaIncompatible", err)
+	}
+	if !strings.Contains(err.Error(), "name") || errors.Is(err, table.ErrSchemaMismatch) {
+		t.Fatalf("reason does not name the field, or is a file mismatch: %v", err)
+	}
+	// A struct where the table has a primitive is refused the same way.
+	nested := iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.Int64, Required: true},
+		iceberg.NestedField{ID: 2, Name: "name", Type: &iceberg.StructType{FieldList: []iceberg.NestedField{
+			{ID: 3, Name: "first", Type: iceberg.PrimitiveTypes.String},
+		}}},
+	)
+	if _, err := e.cat.Table(ctx, "raw_ploomes", "leads", nested); !errors.Is(err, table.ErrSchemaIncompatible) {
+		t.Fatalf("primitive to struct: %v, want ErrSchemaIncompatible", err)
+	}
+	if after, _ := tb.Schema(ctx); after.ID != before.ID || !after.Equals(before) {
+		t.Fatalf("a refused schema changed the table: %s", after)
+	}
+
+	// Failures that are not the schema's do not carry it: a cancelled context...
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.cat.Table(cctx, "raw_ploomes", "leads", schemaV2()); err == nil || errors.Is(err, table.ErrSchemaIncompatible) {
+		t.Fatalf("cancelled context: %v", err)
+	}
+	// ...and a closed catalog.
+	closed := newEnv(t)
+	closed.table(t, schemaV1())
+	if err := closed.cat.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := closed.cat.Table(ctx, "raw_ploomes", "leads", schemaV2()); err == nil || errors.Is(err, table.ErrSchemaIncompatible) {
+		t.Fatalf("closed catalog: %v", err)
+	}
+
+	// A compatible change still evolves the table.
+	if _, err := e.cat.Table(ctx, "raw_ploomes", "leads", schemaV2()); err != nil {
+		t.Fatalf("compatible change after a refused one: %v", err)
+	}
+}

@@ -25,6 +25,11 @@ var (
 	// ErrSchemaMismatch: a file's field ids disagree with the table's, or it has columns the
 	// table lacks.
 	ErrSchemaMismatch = errors.New("file schema does not match the table")
+	// ErrSchemaIncompatible: the table's schema cannot be evolved to take a writer schema (a
+	// field's type changes in a way Iceberg does not promote, a required field is added, a
+	// struct becomes a primitive, ...). It is the schema's fault and retrying does not help; a
+	// catalog or a lake that fails is never reported with it.
+	ErrSchemaIncompatible = errors.New("schema incompatible with the table")
 	// ErrNoSuchTable: the table does not exist.
 	ErrNoSuchTable = errors.New("no such table")
 	// ErrNoSnapshot: no snapshot matches (empty table, unknown id, time before the first commit).
@@ -102,7 +107,8 @@ func (t *Table) evolve(ctx context.Context, tbl *itable.Table, schema *iceberg.S
 		opts = append(opts, itable.WithNameMapping(nm))
 	}
 	if err := txn.UpdateSchema(true, false, opts...).UnionByNameWith(schema).Commit(); err != nil {
-		return fmt.Errorf("evolve schema of %s: %w", t.name, err)
+		// Builds the updates in memory (no I/O): a failure is the schema's.
+		return fmt.Errorf("evolve schema of %s: %w: %w", t.name, ErrSchemaIncompatible, err)
 	}
 	if _, err := txn.Commit(ctx); err != nil {
 		return fmt.Errorf("evolve schema of %s: %w", t.name, err)
@@ -110,11 +116,12 @@ func (t *Table) evolve(ctx context.Context, tbl *itable.Table, schema *iceberg.S
 	return nil
 }
 
-// unionChanges reports whether the union of the table's schema with schema differs from it.
+// unionChanges reports whether the union of the table's schema with schema differs from it. The
+// union is computed in memory, so its failure is the schema's (ErrSchemaIncompatible).
 func unionChanges(tbl *itable.Table, schema *iceberg.Schema) (bool, error) {
 	next, err := tbl.NewTransaction().UpdateSchema(true, false).UnionByNameWith(schema).Apply()
 	if err != nil {
-		return false, fmt.Errorf("evolve schema of %s: %w", strings.Join(tbl.Identifier(), "."), err)
+		return false, fmt.Errorf("evolve schema of %s: %w: %w", strings.Join(tbl.Identifier(), "."), ErrSchemaIncompatible, err)
 	}
 	return !next.Equals(tbl.Schema()), nil
 }
