@@ -180,9 +180,15 @@ func TestCrashDuringPgbenchLosesNothing(t *testing.T) {
 	if err := bench.Wait(); err != nil {
 		t.Fatalf("pgbench: %v\n%s", err, benchOut.String())
 	}
-	// Wait until the capture confirmed everything pgbench wrote.
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Wait until a snapshot cut short by a kill has been finished by the
+	// resumed (incremental) snapshot — it runs beside the stream, so the
+	// stream can catch up first — and then until the capture confirmed
+	// everything written before that point.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
+	waitFor(t, 3*time.Minute, "every table's snapshot to be done", func() bool {
+		return snapshotsDone(ctx, t, h)
+	})
 	var target string
 	if err := h.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(true, 'test', 'end')::text").Scan(&target); err != nil {
 		t.Fatal(err)
@@ -264,4 +270,27 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// snapshotsDone reads the capture's state topic afresh and reports whether
+// every table's snapshot record says done.
+func snapshotsDone(ctx context.Context, t *testing.T, h *harness) bool {
+	st, err := state.Open(ctx, h.env.KafkaConfig(), "", nil)
+	if err != nil {
+		t.Logf("read state: %v", err)
+		return false
+	}
+	defer st.Close()
+	n := 0
+	for _, k := range st.Keys() {
+		if !strings.Contains(k, "/snapshot/") {
+			continue
+		}
+		n++
+		var rec snapshotRecord
+		if _, err := st.Get(k, &rec); err != nil || rec.State != "done" {
+			return false
+		}
+	}
+	return n > 0
 }
