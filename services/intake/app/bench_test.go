@@ -3,9 +3,12 @@ package app
 import (
 	"bytes"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -67,4 +70,70 @@ func BenchmarkWhatsAppOverHTTP(b *testing.B) {
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// BenchmarkWhatsAppHandler drives the intake's HTTP handler directly (no sockets on the HTTP
+// side, so net/http's connection handling is left out) through to kfake's acknowledgement over
+// TCP, with 32 concurrent requests per core, and reports the process's CPU time per request
+// (user+system, from getrusage: the handler, franz-go and the in-process broker together).
+func BenchmarkWhatsAppHandler(b *testing.B) {
+	h := newHarness(b, func(c *Config) { c.TopicPartitions = 3 })
+	sig := sign(testWhatsAppSecret, benchNotification)
+	handler := h.svc.Handler()
+	par := 32
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PARALLELISM")); err == nil && v > 0 {
+		par = v
+	}
+	b.SetParallelism(par)
+	b.SetBytes(int64(len(benchNotification)))
+	b.ReportAllocs()
+	cpu0 := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{header: make(http.Header)}
+		body := bytes.NewReader(nil)
+		for pb.Next() {
+			body.Reset(benchNotification)
+			req, _ := http.NewRequest(http.MethodPost, "http://intake/webhooks/whatsapp", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Hub-Signature-256", sig)
+			clear(w.header)
+			w.status = 0
+			handler.ServeHTTP(w, req)
+			if w.status != http.StatusOK {
+				b.Errorf("status %d", w.status)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// discardWriter is a ResponseWriter that keeps only the status.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *discardWriter) Header() http.Header { return w.header }
+
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return len(p), nil
+}
+
+// processCPU is the user+system CPU time the process used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -41,6 +41,10 @@ func fail(status int, reason string, err error) *httpError {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// maxPresizedBody is the largest declared Content-Length readBody makes room for before the
+// bytes arrive; larger bodies grow the buffer as they are read.
+const maxPresizedBody = 64 << 10
+
 // readBody reads the whole body up to limit bytes into a pooled buffer.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffer, *httpError) {
 	if r.ContentLength > limit {
@@ -49,6 +53,19 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (*bytes.Buffe
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
+	if n := r.ContentLength; n >= 0 && n <= maxPresizedBody {
+		// net/http ends the body at Content-Length (checked against the limit above): read
+		// exactly that much, straight into the buffer's spare room. Only for small bodies, so a
+		// client cannot make the server allocate a large buffer without sending its bytes.
+		buf.Grow(int(n))
+		b := buf.AvailableBuffer()[:n]
+		if _, err := io.ReadFull(r.Body, b); err != nil {
+			putBody(buf)
+			return nil, fail(http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err))
+		}
+		buf.Write(b)
+		return buf, nil
+	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		putBody(buf)
 		var mbe *http.MaxBytesError
@@ -132,34 +149,37 @@ func (s *Service) admit() *httpError {
 	return nil
 }
 
-// produce sends events and waits for every acknowledgement within the produce timeout.
+// produce sends events and waits for every acknowledgement within the produce timeout. ctx
+// carries the request's trace context into the records.
 func (s *Service) produce(ctx context.Context, source string, events []webhook.Event, now time.Time) *httpError {
 	if len(events) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProduceTimeout)
-	defer cancel()
-	recs, err := s.topics.records(ctx, events, now)
+	pctx := s.deadlines.context()
+	batch, err := s.topics.records(pctx, events, now)
 	// The records hold encoded copies: the events' value maps can be reused by later parses.
 	webhook.ReleaseEvents(events)
 	if err != nil {
-		if ctx.Err() != nil || isUnavailable(err) {
+		if pctx.Err() != nil || isUnavailable(err) {
 			return fail(http.StatusServiceUnavailable, "unavailable", fmt.Errorf("%w: %w", ErrUnavailable, err))
 		}
 		return fail(http.StatusInternalServerError, "encode", err)
 	}
-	for _, rec := range recs {
+	for _, rec := range batch.recs {
 		s.injectTrace(ctx, rec)
 	}
-	if err := s.producer.ProduceAll(ctx, recs); err != nil {
+	if err := s.producer.ProduceAll(pctx, batch.recs); err != nil {
+		// Not released: records not acknowledged may still be in the producer's hands.
 		s.state.SetError(fmt.Errorf("produce %s events: %w", source, err))
 		return fail(http.StatusServiceUnavailable, "unavailable", fmt.Errorf("%w: %w", ErrUnavailable, err))
 	}
 	sm := s.metrics.source(source)
-	for _, rec := range recs {
+	for _, rec := range batch.recs {
 		sm.produced(rec.Topic).Inc()
 	}
-	s.eventsRate.Add(uint64(len(recs)))
+	s.eventsRate.Add(uint64(len(batch.recs)))
+	// Every record was acknowledged, so the producer is done with them.
+	batch.release()
 	return nil
 }
 

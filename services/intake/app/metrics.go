@@ -3,7 +3,6 @@ package app
 import (
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -16,8 +15,7 @@ type metrics struct {
 	events     *prometheus.CounterVec
 	rows       *prometheus.CounterVec
 
-	mu      sync.RWMutex
-	sources map[string]*sourceMetrics
+	sources readMostly[string, *sourceMetrics]
 }
 
 // sourceMetrics are one source's children of the vectors the success path touches, looked up
@@ -28,53 +26,30 @@ type sourceMetrics struct {
 	latency prometheus.Observer // request_duration_seconds
 
 	m      *metrics
-	mu     sync.RWMutex
-	events map[string]prometheus.Counter // events_produced_total by topic
+	events readMostly[string, prometheus.Counter] // events_produced_total by topic
 }
 
 // source returns the cached children of a source label value.
 func (m *metrics) source(name string) *sourceMetrics {
-	m.mu.RLock()
-	sm := m.sources[name]
-	m.mu.RUnlock()
-	if sm != nil {
-		return sm
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if sm = m.sources[name]; sm == nil {
-		sm = &sourceMetrics{
+	return m.sources.getOrAdd(name, func() *sourceMetrics {
+		return &sourceMetrics{
 			name:    name,
 			ok:      m.requests.WithLabelValues(name, strconv.Itoa(http.StatusOK)),
 			latency: m.latency.WithLabelValues(name),
 			m:       m,
-			events:  make(map[string]prometheus.Counter),
 		}
-		m.sources[name] = sm
-	}
-	return sm
+	})
 }
 
 // produced returns the events_produced_total child of the source and topic.
 func (sm *sourceMetrics) produced(topic string) prometheus.Counter {
-	sm.mu.RLock()
-	c := sm.events[topic]
-	sm.mu.RUnlock()
-	if c != nil {
-		return c
-	}
-	sm.mu.Lock()
-	defer sm.mu.Unlock()
-	if c = sm.events[topic]; c == nil {
-		c = sm.m.events.WithLabelValues(sm.name, topic)
-		sm.events[topic] = c
-	}
-	return c
+	return sm.events.getOrAdd(topic, func() prometheus.Counter {
+		return sm.m.events.WithLabelValues(sm.name, topic)
+	})
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		sources: make(map[string]*sourceMetrics),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "riacho", Subsystem: "intake", Name: "requests_total",
 			Help: "HTTP requests by source and response code.",

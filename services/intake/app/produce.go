@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -43,43 +44,40 @@ type topics struct {
 	partitions  int32
 	replication int16
 
-	mu       sync.RWMutex
-	encoders map[string]*topicEncoder
+	encoders readMostly[string, *topicEncoder]
 	group    singleflight.Group
 }
 
-// topicEncoder is a topic's value encoder and the size of the last value it encoded, so a value
-// of a similar size is encoded into one allocation instead of a repeatedly grown one.
+// topicEncoder is a topic's value encoder and the size of the last value it encoded, so that
+// room for a value of a similar size is made at once rather than by repeated growth.
 type topicEncoder struct {
 	*avro.Encoder
 	lastSize atomic.Int64
 }
 
-// maxSizeHint caps the buffer preallocated for one value.
+// maxSizeHint caps the room made ahead for one value.
 const maxSizeHint = 64 << 10
 
-// encode returns native encoded in the Confluent wire format.
-func (e *topicEncoder) encode(native any) ([]byte, error) {
+// appendEncode appends native encoded in the Confluent wire format to dst.
+func (e *topicEncoder) appendEncode(dst []byte, native any) ([]byte, error) {
 	last := e.lastSize.Load()
-	val, err := e.AppendEncode(make([]byte, 0, min(last+last/4, maxSizeHint)), native)
+	dst = slices.Grow(dst, int(min(last+last/4, maxSizeHint)))
+	n := len(dst)
+	dst, err := e.AppendEncode(dst, native)
 	if err == nil {
-		e.lastSize.Store(int64(len(val)))
+		e.lastSize.Store(int64(len(dst) - n))
 	}
-	return val, err
+	return dst, err
 }
 
 func newTopics(ensure func(context.Context, ...kafka.TopicSpec) error, serde *avro.Serde, partitions int32, replication int16) *topics {
-	return &topics{ensure: ensure, serde: serde, partitions: partitions, replication: replication,
-		encoders: make(map[string]*topicEncoder)}
+	return &topics{ensure: ensure, serde: serde, partitions: partitions, replication: replication}
 }
 
 // encoder returns the topic's value encoder, creating the topic and registering the schema
 // (subject <topic>-value) the first time the topic is seen.
 func (t *topics) encoder(ctx context.Context, topic, schema string) (*topicEncoder, error) {
-	t.mu.RLock()
-	enc := t.encoders[topic]
-	t.mu.RUnlock()
-	if enc != nil {
+	if enc, ok := t.encoders.get(topic); ok {
 		return enc, nil
 	}
 	v, err, _ := t.group.Do(topic, func() (any, error) {
@@ -93,9 +91,7 @@ func (t *topics) encoder(ctx context.Context, topic, schema string) (*topicEncod
 			return nil, fmt.Errorf("register schema for %s: %w", topic, err)
 		}
 		te := &topicEncoder{Encoder: enc}
-		t.mu.Lock()
-		t.encoders[topic] = te
-		t.mu.Unlock()
+		t.encoders.set(topic, te)
 		return te, nil
 	})
 	if err != nil {
@@ -115,17 +111,50 @@ func (t *topics) prepare(ctx context.Context, schemas map[string]string) error {
 	return errors.Join(errs...)
 }
 
+// recordBatch holds the records of one request and everything they point to: the records
+// themselves, their headers, and one byte slab with the header values and encoded values. A
+// batch whose records were all acknowledged is recycled for a later request (release); one
+// whose records may still be in the producer's hands (a failed or timed-out produce) is not.
+type recordBatch struct {
+	recs    []*kgo.Record
+	slab    []kgo.Record
+	headers []kgo.RecordHeader
+	bytes   []byte
+}
+
+var batchPool = sync.Pool{New: func() any { return new(recordBatch) }}
+
+// Batches larger than these are left to the garbage collector rather than kept for reuse.
+const (
+	maxPooledRecords = 1024
+	maxPooledBytes   = 1 << 20
+)
+
+// release hands b back for reuse. The caller must not use b or its records afterwards.
+func (b *recordBatch) release() {
+	if cap(b.slab) > maxPooledRecords || cap(b.bytes) > maxPooledBytes {
+		return
+	}
+	clear(b.recs) // drop the pointers so a smaller later batch does not keep them alive
+	clear(b.slab)
+	clear(b.headers)
+	batchPool.Put(b)
+}
+
 // records encodes events as Kafka records with riacho's headers.
-func (t *topics) records(ctx context.Context, events []webhook.Event, ingestedAt time.Time) ([]*kgo.Record, error) {
-	recs := make([]*kgo.Record, len(events))
-	// One allocation each for the records, their headers and the header values.
-	slab := make([]kgo.Record, len(events))
-	headers := make([]kgo.RecordHeader, 3*len(events))
+func (t *topics) records(ctx context.Context, events []webhook.Event, ingestedAt time.Time) (*recordBatch, error) {
+	n := len(events)
+	b := batchPool.Get().(*recordBatch)
+	b.recs = slices.Grow(b.recs[:0], n)[:n]
+	b.slab = slices.Grow(b.slab[:0], n)[:n]
+	b.headers = slices.Grow(b.headers[:0], 3*n)[:3*n]
+	// Room for the header values and, from each topic's last value size, the encoded values,
+	// so that the slab is not regrown record after record.
 	size := 20 // the ingested-at microseconds
 	for i := range events {
 		size += len(events[i].Source) + len(events[i].ID)
 	}
-	vals := make([]byte, 0, size)
+	vals := slices.Grow(b.bytes[:0], size)
 	vals = strconv.AppendInt(vals, ingestedAt.UnixMicro(), 10)
 	ingested := vals[:len(vals):len(vals)]
 	for i := range events {
@@ -134,27 +163,29 @@ func (t *topics) records(ctx context.Context, events []webhook.Event, ingestedAt
 		if err != nil {
 			return nil, fmt.Errorf("%w %s: %w", errPrepare, ev.Topic, err)
 		}
-		val, err := enc.encode(ev.Value)
-		if err != nil {
+		m := len(vals)
+		vals = append(vals, ev.Source...)
+		source := vals[m:len(vals):len(vals)]
+		vals = append(vals, ev.ID...)
+		id := vals[m+len(source) : len(vals) : len(vals)]
+		m = len(vals)
+		if vals, err = enc.appendEncode(vals, ev.Value); err != nil {
 			return nil, fmt.Errorf("encode %s event %s: %w", ev.Topic, ev.ID, err)
 		}
-		n := len(vals)
-		vals = append(vals, ev.Source...)
-		source := vals[n:len(vals):len(vals)]
-		vals = append(vals, ev.ID...)
-		id := vals[n+len(source) : len(vals) : len(vals)]
-		hs := headers[3*i : 3*i+3 : 3*i+3]
+		val := vals[m:len(vals):len(vals)]
+		hs := b.headers[3*i : 3*i+3 : 3*i+3]
 		hs[0] = kgo.RecordHeader{Key: HeaderSource, Value: source}
 		hs[1] = kgo.RecordHeader{Key: HeaderEventID, Value: id}
 		hs[2] = kgo.RecordHeader{Key: HeaderIngestedAt, Value: ingested}
-		slab[i] = kgo.Record{
+		b.slab[i] = kgo.Record{
 			Topic:     ev.Topic,
 			Key:       ev.Key,
 			Value:     val,
 			Timestamp: ingestedAt,
 			Headers:   hs,
 		}
-		recs[i] = &slab[i]
+		b.recs[i] = &b.slab[i]
 	}
-	return recs, nil
+	b.bytes = vals
+	return b, nil
 }

@@ -23,17 +23,42 @@ const (
 	sourcePloomes  = "ploomes"
 )
 
-// routes builds the intake's HTTP interface.
-func (s *Service) routes() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /webhooks/whatsapp", s.handshake(sourceWhatsApp, s.cfg.WhatsAppAppSecret, s.cfg.WhatsAppVerifyToken))
-	mux.HandleFunc("POST /webhooks/whatsapp", s.signed(sourceWhatsApp, s.cfg.WhatsAppAppSecret, webhook.ParseWhatsApp))
-	mux.HandleFunc("GET /webhooks/meta", s.handshake(sourceMeta, s.cfg.MetaAppSecret, s.metaVerifyToken()))
-	mux.HandleFunc("POST /webhooks/meta", s.signed(sourceMeta, s.cfg.MetaAppSecret, webhook.ParseMetaLeads))
-	mux.HandleFunc("POST /webhooks/ploomes", s.ploomes)
-	mux.HandleFunc("POST /v1/events/{source}/{entity}", s.events)
-	mux.HandleFunc("POST /v1/uploads/{source}/{entity}", s.upload)
-	return mux
+// routes builds the intake's HTTP interface: webhooks, events and uploads behind the ops
+// routes of mux (/metrics and the probes).
+func (s *Service) routes(mux *http.ServeMux) http.Handler {
+	api := http.NewServeMux()
+	webhooks := map[string]http.HandlerFunc{
+		"/webhooks/whatsapp": s.signed(sourceWhatsApp, s.cfg.WhatsAppAppSecret, webhook.ParseWhatsApp),
+		"/webhooks/meta":     s.signed(sourceMeta, s.cfg.MetaAppSecret, webhook.ParseMetaLeads),
+		"/webhooks/ploomes":  s.ploomes,
+	}
+	for p, h := range webhooks {
+		api.HandleFunc("POST "+p, h)
+	}
+	api.HandleFunc("GET /webhooks/whatsapp", s.handshake(sourceWhatsApp, s.cfg.WhatsAppAppSecret, s.cfg.WhatsAppVerifyToken))
+	api.HandleFunc("GET /webhooks/meta", s.handshake(sourceMeta, s.cfg.MetaAppSecret, s.metaVerifyToken()))
+	api.HandleFunc("POST /v1/events/{source}/{entity}", s.events)
+	api.HandleFunc("POST /v1/uploads/{source}/{entity}", s.upload)
+	mux.Handle("/", api)
+	return &webhookRoutes{post: webhooks, next: mux}
+}
+
+// webhookRoutes sends POSTs to the fixed webhook paths, nearly all of the traffic, straight to
+// their handlers by exact path; everything else goes through the ServeMux routing (where the
+// same paths lead to the same handlers), which takes two pattern lookups.
+type webhookRoutes struct {
+	post map[string]http.HandlerFunc
+	next http.Handler
+}
+
+func (h *webhookRoutes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		if hf := h.post[r.URL.Path]; hf != nil {
+			hf(w, r)
+			return
+		}
+	}
+	h.next.ServeHTTP(w, r)
 }
 
 func (s *Service) metaVerifyToken() string {

@@ -39,19 +39,27 @@ type Deps struct {
 
 // Service is a running intake: HTTP interface, Kafka producer, schema encoders and Control.
 type Service struct {
-	cfg      Config
-	log      *slog.Logger
-	metrics  *metrics
-	tracer   trace.Tracer
-	prop     propagation.TextMapPropagator
-	producer *kafka.Producer
-	admin    *kgo.Client
-	topics   *topics
-	state    *control.State
-	control  *control.Server
-	lis      net.Listener
-	ctlLis   net.Listener
-	http     *http.Server
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	tracer  trace.Tracer
+	prop    propagation.TextMapPropagator
+	// spansOff is set when the tracer provider records nothing (no exporter configured).
+	spansOff bool
+	// propHeaders are the request headers prop extracts from (traceparent, ...).
+	propHeaders []string
+	producer    *kafka.Producer
+	admin       *kgo.Client
+	topics      *topics
+	state       *control.State
+	control     *control.Server
+	lis         net.Listener
+	ctlLis      net.Listener
+	http        *http.Server
+
+	// deadlines bounds the wait for acknowledgements; baseCancel ends them at shutdown.
+	deadlines  *produceDeadlines
+	baseCancel context.CancelFunc
 
 	requestsRate *control.RateCounter
 	eventsRate   *control.RateCounter
@@ -90,6 +98,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		prop:    deps.Propagator,
 		state:   control.NewState(),
 	}
+	var base context.Context
+	base, s.baseCancel = context.WithCancel(context.Background())
+	s.deadlines = newProduceDeadlines(base, cfg.ProduceTimeout)
+	_, s.spansOff = deps.TracerProvider.(noop.TracerProvider)
+	s.propHeaders = canonicalKeys(deps.Propagator)
 	s.requestsRate = s.state.Counter("requests")
 	s.eventsRate = s.state.Counter("events_produced")
 
@@ -98,11 +111,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Linger:    cfg.ProduceLinger,
 	})
 	if err != nil {
+		s.baseCancel()
 		return nil, fmt.Errorf("kafka producer: %w", err)
 	}
 	s.admin, err = kafka.NewClient(cfg.Kafka)
 	if err != nil {
-		s.producer.Close()
+		s.closeKafka()
 		return nil, fmt.Errorf("kafka admin client: %w", err)
 	}
 	rc, err := avro.NewClient(cfg.Registry, nil)
@@ -134,10 +148,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		s.closeKafka()
 		return nil, fmt.Errorf("listen on RIACHO_INTAKE_ADDR %s: %w", cfg.Addr, err)
 	}
-	mux := telemetry.NewOpsMux(deps.Registry, s.ready)
-	mux.Handle("/", s.routes())
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler:           s.routes(telemetry.NewOpsMux(deps.Registry, s.ready)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -232,6 +244,7 @@ func (s *Service) ready() error {
 }
 
 func (s *Service) closeKafka() {
+	s.baseCancel()
 	if s.producer != nil {
 		s.producer.Close()
 	}
@@ -262,10 +275,38 @@ func (s *Service) status(_ context.Context, st *controlv1.StatusResponse) {
 	st.Details["paused"] = fmt.Sprint(s.paused.Load())
 }
 
-// startSpan starts the request's span as a child of the caller's traceparent, if any.
+// startSpan starts the request's span as a child of the caller's traceparent, if any. When
+// spans are not recorded (no exporter) and the request carries none of the propagator's
+// headers, there is nothing to record or pass on: it returns the request's context as is.
 func (s *Service) startSpan(r *http.Request, source string) (context.Context, trace.Span) {
+	if s.spansOff && !hasAnyHeader(r.Header, s.propHeaders) {
+		return r.Context(), noSpan
+	}
 	ctx := s.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	return s.tracer.Start(ctx, "intake "+source, serverSpan...)
+}
+
+// noSpan is the span of requests that are not traced: every method does nothing.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// hasAnyHeader reports whether h has a value for one of the canonical keys.
+func hasAnyHeader(h http.Header, keys []string) bool {
+	for _, k := range keys {
+		if len(h[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// canonicalKeys returns the header keys the propagator reads, in canonical form.
+func canonicalKeys(prop propagation.TextMapPropagator) []string {
+	fields := prop.Fields()
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = http.CanonicalHeaderKey(f)
+	}
+	return keys
 }
 
 // serverSpan are the start options of request spans, built once.

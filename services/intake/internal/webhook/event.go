@@ -58,18 +58,18 @@ func KnownTopics() map[string]string {
 // newRecord starts a value map with the common fields every raw schema begins with.
 func newRecord(size int, id, source, entity string, receivedAt, eventTime time.Time, payload []byte) map[string]any {
 	m := make(map[string]any, size)
-	setCommon(m, id, source, entity, receivedAt, eventTime, payload)
+	setCommon(m, id, source, entity, receivedAt, eventTime, string(payload))
 	return m
 }
 
 // setCommon sets the common fields every raw schema begins with.
-func setCommon(m map[string]any, id, source, entity string, receivedAt, eventTime time.Time, payload []byte) {
+func setCommon(m map[string]any, id, source, entity string, receivedAt, eventTime time.Time, payload string) {
 	m["event_id"] = id
 	m["source"] = source
 	m["entity"] = entity
 	m["received_at"] = receivedAt
 	m["event_time"] = eventTime
-	m["payload"] = string(payload)
+	m["payload"] = payload
 }
 
 // newEvent wraps a value map into an Event whose key is its id.

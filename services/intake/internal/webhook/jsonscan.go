@@ -1,8 +1,11 @@
 package webhook
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
+	"unicode/utf8"
 )
 
 // maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
@@ -12,9 +15,20 @@ const maxJSONDepth = 1000
 // body, object and array callbacks instead of reflection, and original bytes available as
 // sub-slices. It accepts exactly what encoding/json accepts (a fuzz test holds it to that).
 type jsonScanner struct {
-	b     []byte
+	b []byte
+	// text, when set, is b as a string: strings without escapes are then cut from it rather
+	// than copied one by one, so a whole body costs one copy.
+	text  string
 	i     int
 	depth int
+}
+
+// textAt returns b[start:end] as a string, cut from text when it is set.
+func (s *jsonScanner) textAt(start, end int) string {
+	if s.text != "" {
+		return s.text[start:end]
+	}
+	return string(s.b[start:end])
 }
 
 // jsonSyntaxError is invalid JSON at a byte offset.
@@ -124,7 +138,7 @@ func (s *jsonScanner) skipValue() error {
 	case c == '[':
 		return s.array(func(int) error { return s.skipValue() })
 	case c == '"':
-		_, _, err := s.rawString()
+		_, _, _, err := s.rawString()
 		return err
 	case c == 't':
 		return s.literal("true")
@@ -185,13 +199,13 @@ func (s *jsonScanner) object(fn func(key []byte) error) error {
 		if s.peek() != '"' {
 			return s.syntax("want a string key")
 		}
-		raw, esc, err := s.rawString()
+		raw, esc, ascii, err := s.rawString()
 		if err != nil {
 			return err
 		}
 		key := raw
 		if esc {
-			key = []byte(unescapeJSON(raw))
+			key = []byte(unescapeJSON(raw, ascii))
 		}
 		if s.peek() != ':' {
 			return s.syntax("want ':' after an object key")
@@ -244,39 +258,75 @@ func (s *jsonScanner) array(fn func(i int) error) error {
 	}
 }
 
-// rawString consumes a string and returns its bytes between the quotes and whether it has escapes.
-func (s *jsonScanner) rawString() (raw []byte, esc bool, err error) {
+// rawString consumes a string and returns its bytes between the quotes, whether it has
+// escapes, and whether those bytes are all ASCII (then they are valid UTF-8 as they are).
+func (s *jsonScanner) rawString() (raw []byte, esc, ascii bool, err error) {
+	b := s.b
 	start := s.i + 1
-	for i := start; i < len(s.b); i++ {
-		switch c := s.b[i]; {
+	var high uint64 // the bytes seen, or-ed: bit 7 of some byte set means non-ASCII
+	for i := start; ; {
+		// Skip eight plain bytes at a time, then up to the first byte that needs a look.
+		for i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if m := specialBytes(w); m != 0 {
+				n := bits.TrailingZeros64(m) >> 3
+				high |= w & (1<<(8*n) - 1)
+				i += n
+				break
+			}
+			high |= w
+			i += 8
+		}
+		if i >= len(b) {
+			s.i = len(b)
+			return nil, false, false, s.syntax("unterminated string")
+		}
+		switch c := b[i]; {
 		case c == '"':
 			s.i = i + 1
-			return s.b[start:i], esc, nil
+			return b[start:i], esc, high&wordHigh == 0, nil
 		case c == '\\':
 			esc = true
 			i++
-			if i >= len(s.b) {
-				break
+			if i >= len(b) {
+				continue // unterminated
 			}
-			switch s.b[i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if i+4 >= len(s.b) || !isHex4(s.b[i+1:i+5]) {
+				if i+4 >= len(b) || !isHex4(b[i+1:i+5]) {
 					s.i = i
-					return nil, false, s.syntax("invalid \\u escape")
+					return nil, false, false, s.syntax("invalid \\u escape")
 				}
 				i += 4
 			default:
 				s.i = i
-				return nil, false, s.syntax("invalid escape in string")
+				return nil, false, false, s.syntax("invalid escape in string")
 			}
 		case c < 0x20:
 			s.i = i
-			return nil, false, s.syntax("control character in string")
+			return nil, false, false, s.syntax("control character in string")
+		default:
+			high |= uint64(c)
 		}
+		i++
 	}
-	s.i = len(s.b)
-	return nil, false, s.syntax("unterminated string")
+}
+
+// Masks of the low and the high bit of each byte of a 64-bit word.
+const (
+	wordLow  = 0x0101010101010101
+	wordHigh = 0x8080808080808080
+)
+
+// specialBytes flags the bytes of w (read little-endian) that a string scan must stop at: a
+// quote, a backslash or a control character. Bit 7 of a byte is set in the result when that
+// byte, or one above the lowest flagged one, is such a byte: the lowest flag is always exact.
+// (x-wordLow)&^x flags the zero bytes of x this way, and (x-wordLow*n)&^x the bytes below n.
+func specialBytes(w uint64) uint64 {
+	q := w ^ (wordLow * '"')
+	bs := w ^ (wordLow * '\\')
+	return ((w-wordLow*0x20)&^w | (q-wordLow)&^q | (bs-wordLow)&^bs) & wordHigh
 }
 
 func isHex4(b []byte) bool {
@@ -334,11 +384,18 @@ func (s *jsonScanner) number() ([]byte, error) {
 func (s *jsonScanner) str(dst *string) error {
 	switch s.peek() {
 	case '"':
-		raw, esc, err := s.rawString()
+		raw, esc, ascii, err := s.rawString()
 		if err != nil {
 			return err
 		}
-		*dst = stringOf(raw, esc)
+		switch {
+		case esc:
+			*dst = unescapeJSON(raw, ascii)
+		case !ascii && !utf8.Valid(raw):
+			*dst = unescapeJSON(raw, false) // replaces each invalid byte by U+FFFD
+		default:
+			*dst = s.textAt(s.i-1-len(raw), s.i-1) // between the quotes just consumed
+		}
 		return nil
 	case 'n':
 		return s.literal("null")
@@ -350,9 +407,12 @@ func (s *jsonScanner) str(dst *string) error {
 // arrive either way.
 func (s *jsonScanner) scalar(dst *string) error {
 	if c := s.peek(); c == '-' || (c >= '0' && c <= '9') {
-		n, err := s.number()
-		*dst = string(n)
-		return err
+		start := s.i
+		if _, err := s.number(); err != nil {
+			return err
+		}
+		*dst = s.textAt(start, s.i)
+		return nil
 	}
 	if s.peek() != '"' && s.peek() != 'n' {
 		return s.shape("a string or a number")

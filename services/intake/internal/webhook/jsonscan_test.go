@@ -80,3 +80,34 @@ func FuzzJSONScanner(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONScannerStringsAtEveryOffset puts each byte a string scan must look at (quote,
+// backslash escapes, control characters, non-ASCII and invalid UTF-8) at every position of
+// strings longer than the scanner's eight-byte steps, and holds str to encoding/json, with and
+// without the body text to cut strings from.
+func TestJSONScannerStringsAtEveryOffset(t *testing.T) {
+	specials := []string{`\"`, `\\`, `\/`, `\n`, `\u00e9`, `\ud83d\udc4d`, `\ud800`, "é", "\xff", "\x01", "\x1f", `"`}
+	for _, sp := range specials {
+		for n := 0; n <= 24; n++ {
+			for pos := 0; pos <= n; pos++ {
+				body := []byte(`"` + strings.Repeat("a", pos) + sp + strings.Repeat("b", n-pos) + `"`)
+				var want string
+				wantErr := json.Unmarshal(body, &want)
+				for _, withText := range []bool{false, true} {
+					s := jsonScanner{b: body}
+					if withText {
+						s.text = string(body)
+					}
+					var got string
+					err := s.str(&got)
+					if err == nil {
+						err = s.end()
+					}
+					if (err == nil) != (wantErr == nil) || got != want && err == nil {
+						t.Fatalf("str(%q) (text %v) = %q, %v; encoding/json %q, %v", body, withText, got, err, want, wantErr)
+					}
+				}
+			}
+		}
+	}
+}

@@ -1,28 +1,29 @@
 package webhook
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// stringOf turns string bytes into a Go string the way encoding/json does: escapes decoded,
-// invalid UTF-8 replaced by U+FFFD.
-func stringOf(raw []byte, esc bool) string {
-	if esc || !utf8.Valid(raw) {
-		return unescapeJSON(raw) // also replaces each invalid byte by U+FFFD
-	}
-	return string(raw)
-}
-
-// unescapeJSON decodes validated string bytes with escapes (surrogate pairs joined, lone
-// surrogates and invalid UTF-8 replaced by U+FFFD, as encoding/json does).
-func unescapeJSON(raw []byte) string {
+// unescapeJSON decodes validated string bytes the way encoding/json does: escapes decoded
+// (surrogate pairs joined, lone surrogates replaced by U+FFFD) and each invalid UTF-8 byte
+// replaced by U+FFFD. ascii says raw is all ASCII, so runs between escapes are copied as they
+// are without checking them.
+func unescapeJSON(raw []byte, ascii bool) string {
 	var b strings.Builder
 	b.Grow(len(raw))
 	for i := 0; i < len(raw); {
 		// Copy the run of bytes that stay as they are: ASCII other than '\\', and valid UTF-8.
 		start := i
+		if ascii {
+			if j := bytes.IndexByte(raw[i:], '\\'); j >= 0 {
+				i += j
+			} else {
+				i = len(raw)
+			}
+		}
 		for i < len(raw) {
 			if c := raw[i]; c < utf8.RuneSelf {
 				if c == '\\' {

@@ -66,7 +66,7 @@ func ParseMetaLeads(body []byte, receivedAt time.Time) ([]Event, error) {
 			}
 			if ch.Field != "leadgen" {
 				events = append(events, changeEvent(nil, sourceMeta, TopicMetaEvents, schemas.MetaEvent,
-					"page_id", string(entry.ID), string(entry.Time), ch.Field, ch.Value, raw, receivedAt))
+					"page_id", string(entry.ID), string(entry.Time), ch.Field, ch.Value, raw, string(raw), receivedAt))
 				continue
 			}
 			ev, err := metaLeadEvent(entry, ch.Value, receivedAt)

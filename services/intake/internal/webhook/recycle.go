@@ -51,9 +51,11 @@ var (
 )
 
 // record starts the arena's value map (a fresh one without an arena) like newRecord.
-func (a *recordArena) record(size int, id, source, entity string, receivedAt, eventTime time.Time, payload []byte) map[string]any {
+func (a *recordArena) record(size int, id, source, entity string, receivedAt, eventTime time.Time, payload string) map[string]any {
 	if a == nil {
-		return newRecord(size, id, source, entity, receivedAt, eventTime, payload)
+		m := make(map[string]any, size)
+		setCommon(m, id, source, entity, receivedAt, eventTime, payload)
+		return m
 	}
 	setCommon(a.rec, id, source, entity, receivedAt, eventTime, payload)
 	return a.rec

@@ -29,13 +29,19 @@ func VerifySignature(secret []byte, body []byte, header string) error {
 // hot path. It is safe for concurrent use.
 type SignatureVerifier struct {
 	secret []byte
-	macs   sync.Pool // of hash.Hash keyed with secret
+	macs   sync.Pool // of *pooledMAC keyed with secret
+}
+
+// pooledMAC is an HMAC state with room for its sum, so that a check allocates nothing.
+type pooledMAC struct {
+	hash.Hash
+	sum [sha256.Size]byte
 }
 
 // NewSignatureVerifier returns a verifier of X-Hub-Signature-256 values made with secret.
 func NewSignatureVerifier(secret []byte) *SignatureVerifier {
 	v := &SignatureVerifier{secret: secret}
-	v.macs.New = func() any { return hmac.New(sha256.New, v.secret) }
+	v.macs.New = func() any { return &pooledMAC{Hash: hmac.New(sha256.New, v.secret)} }
 	return v
 }
 
@@ -64,17 +70,16 @@ func verifySignature(secret []byte, body []byte, header string, macs *sync.Pool)
 	if !decodeHex(got[:], hexSum) {
 		return fmt.Errorf("signature is not hex: %w", ErrBadSignature)
 	}
-	var mac hash.Hash
+	var mac *pooledMAC
 	if macs != nil {
-		mac = macs.Get().(hash.Hash)
+		mac = macs.Get().(*pooledMAC)
 		defer macs.Put(mac)
 		mac.Reset()
 	} else {
-		mac = hmac.New(sha256.New, secret)
+		mac = &pooledMAC{Hash: hmac.New(sha256.New, secret)}
 	}
 	mac.Write(body)
-	var want [sha256.Size]byte
-	if !hmac.Equal(got[:], mac.Sum(want[:0])) {
+	if !hmac.Equal(got[:], mac.Sum(mac.sum[:0])) {
 		return fmt.Errorf("signature does not match the body: %w", ErrBadSignature)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/riacho/riacho/services/intake/schemas"
@@ -30,8 +31,9 @@ const (
 // been checked with VerifySignature first. Once nothing reads the events any more, ReleaseEvents
 // lets later calls reuse their value maps.
 func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
-	p := waParser{receivedAt: receivedAt.UTC()}
-	s := &jsonScanner{b: body}
+	p := waParser{receivedAt: receivedAt.UTC(), scratch: waScratchPool.Get().(*waEntryData)}
+	defer waScratchPool.Put(p.scratch)
+	s := &jsonScanner{b: body, text: string(body)}
 	var object string
 	var shapeErr error
 	err := s.object(func(key []byte) error {
@@ -46,16 +48,16 @@ func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
 				return nerr
 			}
 			err = s.array(func(i int) error {
-				var e waEntryData
-				if err := p.entry(s, &e); err != nil {
+				e := p.scratch.reset()
+				if err := p.entry(s, e); err != nil {
 					return err
 				}
-				return p.entryEvents(&e)
+				return p.entryEvents(e)
 			})
 		default:
 			return s.skipValue()
 		}
-		if shape := (*jsonShapeError)(nil); errors.As(err, &shape) {
+		if err != nil && isShapeError(err) {
 			// Keep scanning: whether the body is a WhatsApp one decides which error wins.
 			if shapeErr == nil {
 				shapeErr = inPath(err, string(key))
@@ -82,6 +84,12 @@ func ParseWhatsApp(body []byte, receivedAt time.Time) ([]Event, error) {
 	return p.events, nil
 }
 
+// isShapeError reports whether err is (or wraps) a *jsonShapeError.
+func isShapeError(err error) bool {
+	var shape *jsonShapeError
+	return errors.As(err, &shape)
+}
+
 // malformedScan wraps a scanner error in ErrMalformed.
 func malformedScan(err error) error {
 	var se *jsonShapeError
@@ -95,6 +103,7 @@ func malformedScan(err error) error {
 type waParser struct {
 	receivedAt time.Time
 	events     []Event
+	scratch    *waEntryData // decodes each entry in turn
 }
 
 // waEntryData is one decoded entry[].
@@ -104,13 +113,66 @@ type waEntryData struct {
 	changes []waChange
 }
 
+// waScratchPool holds entry decoding state between parses, so that its slices (changes, and
+// within them contacts, messages and statuses) keep their room. Nothing in the events a parse
+// returns points into it.
+var waScratchPool = sync.Pool{New: func() any { return new(waEntryData) }}
+
+// reset empties e for the next entry, keeping the room of its slices.
+func (e *waEntryData) reset() *waEntryData {
+	e.id, e.time, e.changes = "", "", e.changes[:0]
+	return e
+}
+
+// nextChange extends e.changes by an empty change and returns it; room left by an earlier
+// parse is reused, with the room of the change's own slices.
+func (e *waEntryData) nextChange() *waChange {
+	n := len(e.changes)
+	if n == cap(e.changes) {
+		e.changes = append(e.changes, waChange{})
+		return &e.changes[n]
+	}
+	e.changes = e.changes[:n+1]
+	c := &e.changes[n]
+	v := &c.v
+	*c = waChange{v: waValue{contacts: v.contacts[:0], messages: v.messages[:0], statuses: v.statuses[:0]}}
+	return c
+}
+
+// nextMessage extends v.messages by an empty message and returns it, reusing room as
+// nextChange does.
+func (v *waValue) nextMessage() *waMessage {
+	n := len(v.messages)
+	if n == cap(v.messages) {
+		v.messages = append(v.messages, waMessage{})
+		return &v.messages[n]
+	}
+	v.messages = v.messages[:n+1]
+	m := &v.messages[n]
+	*m = waMessage{orderItems: m.orderItems[:0]}
+	return m
+}
+
+// nextZero extends *s by a zero element and returns it, reusing room left in *s.
+func nextZero[T any](s *[]T) *T {
+	var zero T
+	n := len(*s)
+	if n == cap(*s) {
+		*s = append(*s, zero)
+	} else {
+		*s = (*s)[:n+1]
+		(*s)[n] = zero
+	}
+	return &(*s)[n]
+}
+
 // entryEvents appends the events of a decoded entry; errors are shape errors with a path.
 func (p *waParser) entryEvents(e *waEntryData) error {
 	for j := range e.changes {
 		c := &e.changes[j]
 		if c.field != "messages" {
 			p.events = append(p.events, changeEvent(waEventArenas.get(), sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
-				"waba_id", e.id, e.time, c.field, c.value, c.raw, p.receivedAt))
+				"waba_id", e.id, e.time, c.field, c.value, c.raw, c.rawText, p.receivedAt))
 			continue
 		}
 		if c.shapeErr != nil {
@@ -119,7 +181,7 @@ func (p *waParser) entryEvents(e *waEntryData) error {
 		v := &c.v
 		if len(v.messages) == 0 && len(v.statuses) == 0 || len(v.errors) > 0 && string(v.errors) != "null" {
 			p.events = append(p.events, changeEvent(waEventArenas.get(), sourceWhatsApp, TopicWhatsAppEvents, schemas.WhatsAppEvent,
-				"waba_id", e.id, e.time, c.field, c.value, c.raw, p.receivedAt))
+				"waba_id", e.id, e.time, c.field, c.value, c.raw, c.rawText, p.receivedAt))
 		}
 		for k := range v.messages {
 			ev, err := whatsAppMessage(e, v, &v.messages[k], p.receivedAt)
@@ -146,13 +208,13 @@ func fieldError(field, format string, args ...any) error {
 
 // changeEvent keeps a whole change object on an events topic; its id hashes the source, the
 // entry id and the change bytes; its time is entry.time when readable, else receivedAt.
-func changeEvent(a *recordArena, source, topic, schema, idField, entryID, entryTime, field string, value, raw []byte, receivedAt time.Time) Event {
+func changeEvent(a *recordArena, source, topic, schema, idField, entryID, entryTime, field string, value, raw []byte, rawText string, receivedAt time.Time) Event {
 	id := hashHex("\x00", []byte(source), []byte(entryID), raw)
 	t := receivedAt
 	if et, ok := parseUnixLoose(entryTime); ok {
 		t = et
 	}
-	rec := a.record(9, id, source, entityOf(topic), receivedAt, t, raw)
+	rec := a.record(9, id, source, entityOf(topic), receivedAt, t, rawText)
 	rec[idField] = a.optString(entryID)
 	rec["field"] = field
 	rec["value"] = a.optRaw(value)

@@ -1,7 +1,5 @@
 package webhook
 
-import "errors"
-
 // Scanner-driven decoding of the WhatsApp notification parts. Unknown keys are skipped (and
 // validated); null values count as absent.
 
@@ -18,8 +16,7 @@ func (p *waParser) entry(s *jsonScanner, e *waEntryData) error {
 				return err
 			}
 			return s.array(func(int) error {
-				e.changes = append(e.changes, waChange{})
-				return p.change(s, &e.changes[len(e.changes)-1])
+				return p.change(s, e.nextChange())
 			})
 		}
 		return s.skipValue()
@@ -48,7 +45,7 @@ func (p *waParser) change(s *jsonScanner, c *waChange) error {
 				return nil
 			}
 			if err := p.value(s, &c.v); err != nil {
-				if shape := (*jsonShapeError)(nil); !errors.As(err, &shape) {
+				if !isShapeError(err) {
 					return err
 				}
 				c.shapeErr = inPath(err, "value")
@@ -63,6 +60,7 @@ func (p *waParser) change(s *jsonScanner, c *waChange) error {
 		return s.skipValue()
 	})
 	c.raw = s.b[start:s.i]
+	c.rawText = s.textAt(start, s.i)
 	return err
 }
 
@@ -88,24 +86,21 @@ func (p *waParser) value(s *jsonScanner, v *waValue) error {
 				return err
 			}
 			return s.array(func(int) error {
-				v.contacts = append(v.contacts, waContact{})
-				return decodeContact(s, &v.contacts[len(v.contacts)-1])
+				return decodeContact(s, nextZero(&v.contacts))
 			})
 		case "messages":
 			if null, err := s.null(); null || err != nil {
 				return err
 			}
 			return s.array(func(int) error {
-				v.messages = append(v.messages, waMessage{})
-				return decodeMessage(s, &v.messages[len(v.messages)-1])
+				return decodeMessage(s, v.nextMessage())
 			})
 		case "statuses":
 			if null, err := s.null(); null || err != nil {
 				return err
 			}
 			return s.array(func(int) error {
-				v.statuses = append(v.statuses, waStatus{})
-				return decodeStatus(s, &v.statuses[len(v.statuses)-1])
+				return decodeStatus(s, nextZero(&v.statuses))
 			})
 		case "errors":
 			raw, err := s.skipRaw()
@@ -203,6 +198,6 @@ func decodeStatus(s *jsonScanner, st *waStatus) error {
 		}
 		return s.skipValue()
 	})
-	st.raw = s.b[start:s.i]
+	st.raw = s.textAt(start, s.i)
 	return err
 }

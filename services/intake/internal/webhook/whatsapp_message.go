@@ -148,7 +148,7 @@ func decodeMessage(s *jsonScanner, m *waMessage) error {
 		}
 		return s.skipValue()
 	})
-	m.raw = s.b[start:s.i]
+	m.raw = s.textAt(start, s.i)
 	return err
 }
 
@@ -186,8 +186,7 @@ func decodeOrder(s *jsonScanner, m *waMessage) error {
 			}
 			m.hasOrderItems = true
 			return s.array(func(int) error {
-				m.orderItems = append(m.orderItems, waOrderItem{})
-				it := &m.orderItems[len(m.orderItems)-1]
+				it := nextZero(&m.orderItems)
 				return s.object(func(key []byte) error {
 					switch string(key) {
 					case "product_retailer_id":

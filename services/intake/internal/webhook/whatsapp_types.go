@@ -5,6 +5,7 @@ package webhook
 
 type waChange struct {
 	raw      []byte // the change object
+	rawText  string // raw as a string
 	field    string
 	value    []byte // the change's value
 	v        waValue
@@ -40,7 +41,7 @@ type waOrderItem struct {
 }
 
 type waMessage struct {
-	raw        []byte
+	raw        string
 	from       string
 	fromUserID string
 	id         string
@@ -82,7 +83,7 @@ type waReferral struct {
 }
 
 type waStatus struct {
-	raw                   []byte
+	raw                   string
 	id                    string
 	status                string
 	timestamp             string
