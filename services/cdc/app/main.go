@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
-	"github.com/sethvargo/go-envconfig"
-
+	"github.com/riacho/riacho/libs/envconf"
 	"github.com/riacho/riacho/libs/telemetry"
 )
 
@@ -19,26 +17,10 @@ var Version = "dev"
 
 // LoadConfig reads the configuration from environment entries ("KEY=value").
 func LoadConfig(ctx context.Context, environ []string) (Config, error) {
-	env := envMap(environ)
 	var cfg Config
 	cfg.Control.Addr = DefaultControlAddr
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
-		Target:   &cfg,
-		Lookuper: envconfig.MapLookuper(env),
-	}); err != nil {
-		return cfg, fmt.Errorf("read configuration: %w", err)
-	}
-	return cfg, nil
-}
-
-func envMap(environ []string) map[string]string {
-	env := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
-	return env
+	err := envconf.Load(ctx, environ, &cfg)
+	return cfg, err
 }
 
 // Main runs the CDC as a process: configuration from env, the sources file
@@ -51,7 +33,7 @@ func Main(ctx context.Context, environ []string) error {
 	if cfg.SourcesFile == "" {
 		return fmt.Errorf("RIACHO_CDC_CONFIG must name the sources file (see docs/cdc.md)")
 	}
-	env := envMap(environ)
+	env := envconf.Map(environ)
 	getenv := func(k string) string {
 		if v, ok := env[k]; ok {
 			return v

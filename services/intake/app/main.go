@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/sethvargo/go-envconfig"
-
+	"github.com/riacho/riacho/libs/envconf"
 	"github.com/riacho/riacho/libs/telemetry"
 )
 
@@ -18,21 +16,10 @@ var Version = "dev"
 
 // LoadConfig reads the configuration from environment entries ("KEY=value").
 func LoadConfig(ctx context.Context, environ []string) (Config, error) {
-	env := make(map[string]string, len(environ))
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
 	var cfg Config
 	cfg.Control.Addr = DefaultControlAddr
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
-		Target:   &cfg,
-		Lookuper: envconfig.MapLookuper(env),
-	}); err != nil {
-		return cfg, fmt.Errorf("read configuration: %w", err)
-	}
-	return cfg, nil
+	err := envconf.Load(ctx, environ, &cfg)
+	return cfg, err
 }
 
 // Main runs the intake as a process: configuration from env, telemetry, serve until ctx ends.
