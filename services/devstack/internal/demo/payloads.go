@@ -116,13 +116,36 @@ func PloomesDeal(r *rand.Rand, now time.Time) []byte {
 	status := []int{1, 1, 2, 3}[r.IntN(4)]
 	amount := float64(r.IntN(5000000)) / 100
 	last := now.In(saoPaulo).Format("2006-01-02T15:04:05-07:00")
+	contact := name(r)
 	b, _ := json.Marshal(obj{
 		"Action": "Update", "Entity": "Deal",
-		"Old": obj{"Id": id, "Title": "Plano anual - " + name(r), "StatusId": 1, "Amount": amount},
-		"New": obj{"Id": id, "Title": "Plano anual - " + name(r), "StatusId": status, "Amount": amount,
-			"ContactId": 100000 + r.IntN(5000), "LastUpdateDate": last},
+		"Old": obj{"Id": id, "Title": "Plano anual - " + contact, "StatusId": 1, "Amount": amount},
+		"New": obj{"Id": id, "Title": "Plano anual - " + contact, "StatusId": status, "Amount": amount,
+			"ContactId": 100000 + r.IntN(5000), "LastUpdateDate": last,
+			"ContactEmail": contactEmail(r, contact), "ContactPhone": contactPhone(r)},
 	})
 	return b
+}
+
+// contactEmail is the deal contact's e-mail as CRM users type it: now and
+// then in capitals or with stray spaces, sometimes missing (nil).
+func contactEmail(r *rand.Rand, contact string) any {
+	user := strings.ToLower(strings.ReplaceAll(contact, " ", "."))
+	switch r.IntN(10) {
+	case 0:
+		return nil
+	case 1:
+		return "  " + strings.ToUpper(user) + "@Exemplo.com.br "
+	}
+	return user + "@exemplo.com.br"
+}
+
+// contactPhone is the contact's phone in E.164, sometimes missing (nil).
+func contactPhone(r *rand.Rand) any {
+	if r.IntN(4) == 0 {
+		return nil
+	}
+	return "+" + phone(r)
 }
 
 // ShopOrder is a web-shop order event for the generic events endpoint.

@@ -2,8 +2,9 @@ package devstack
 
 import (
 	"fmt"
-	"github.com/riacho/riacho/services/devstack/internal/demo"
 	"strings"
+
+	"github.com/riacho/riacho/services/devstack/internal/demo"
 )
 
 // Banner describes the running stack's endpoints and how to try it.
@@ -28,6 +29,13 @@ func (st *Stack) Banner() string {
 	} else {
 		fmt.Fprintf(&b, "  sink                     not running (--sink=false)\n")
 	}
+	if st.transform != nil {
+		fmt.Fprintf(&b, "  transform gRPC Control   %s\n", st.transform.ControlAddr())
+		fmt.Fprintf(&b, "  transform metrics        http://%s/metrics\n", st.transform.OpsAddr())
+		fmt.Fprintf(&b, "  transform project        %s\n", st.transformDir)
+	} else {
+		fmt.Fprintf(&b, "  transform                not running (--transform=false)\n")
+	}
 	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
 	if o.DemoTraffic {
 		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
@@ -49,6 +57,11 @@ func (st *Stack) Banner() string {
 	}
 	if st.cdc != nil {
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --addr %s --token %s status\n", st.cdc.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	}
+	if st.transform != nil {
+		fmt.Fprintf(&b, "  kcat -b %s -C -t staging.stg_ploomes_leads -X isolation.level=read_committed -s value=avro -r http://%s -e   # the seed's model, seconds behind the webhooks\n", o.KafkaAddr, o.RegistryAddr)
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command models\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command compiled model=stg_ploomes_leads\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
 	return b.String()

@@ -30,6 +30,7 @@ import (
 
 	cdc "github.com/riacho/riacho/services/cdc/app"
 	sink "github.com/riacho/riacho/services/sink/app"
+	transform "github.com/riacho/riacho/services/transform/app"
 )
 
 // DemoEnv holds the documented demo secrets devstack falls back to when the real variables
@@ -42,6 +43,7 @@ var DemoEnv = map[string]string{ //nolint:gosec // documented demo values for lo
 	"RIACHO_INTAKE_SOURCE_TOKENS":       "shop:demo-shop-token,planilhas:demo-planilhas-token",
 	"RIACHO_INTAKE_SOURCE_HMAC_SECRETS": "shop:demo-shop-hmac-secret",
 	"RIACHO_CONTROL_TOKENS":             "operator:demo-control-token",
+	"RIACHO_TRANSFORM_MASK_KEY":         "demo-transform-masking-key",
 }
 
 // Options are devstack's command-line settings.
@@ -64,6 +66,13 @@ type Options struct {
 	// CDCConfig is a CDC sources file; when empty, demo traffic captures
 	// the demo table in DemoPG if that database is reachable.
 	CDCConfig string
+	// Transform runs the transform (dbt-style models to staging.*); on by default.
+	Transform    bool
+	TransformCtl string
+	TransformOps string
+	// TransformProject is the transform's project directory; empty means
+	// the demo project, written to <DataDir>/transform.
+	TransformProject string
 	// DemoPG is the PostgreSQL database of the demo's CDC table ("off": none).
 	DemoPG    string
 	LogLevel  string
@@ -87,6 +96,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.SinkCtl, "sink-control-addr", "127.0.0.1:9103", "sink gRPC Control address")
 	fs.StringVar(&o.SinkOps, "sink-ops-addr", "127.0.0.1:9203", "sink /metrics and probes address")
 	fs.StringVar(&o.Lake, "lake", "", "lake the sink writes: a directory or file://, s3://, gs:// URL (default <data-dir>/lake)")
+	fs.BoolVar(&o.Transform, "transform", true, "run the transform, the project's SQL models from raw.* to staging.*")
+	fs.StringVar(&o.TransformCtl, "transform-control-addr", "127.0.0.1:9104", "transform gRPC Control address")
+	fs.StringVar(&o.TransformOps, "transform-ops-addr", "127.0.0.1:9204", "transform /metrics and probes address")
+	fs.StringVar(&o.TransformProject, "transform-project", "", "transform project directory (docs/transform.md); default: the demo project, written to <data-dir>/transform")
 	fs.StringVar(&o.CDCConfig, "cdc-config", "", "CDC sources file (docs/cdc.md); the CDC runs only when sources are configured or the demo database is reachable")
 	fs.StringVar(&o.DemoPG, "demo-pg", demo.DemoPGURL, `PostgreSQL database the demo traffic writes invoices into and the CDC captures ("off" for none)`)
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -127,6 +140,9 @@ type Stack struct {
 	reg   *registry.Registry
 	cdc   *cdc.Service
 	sink  *sink.Service
+	// transform runs the models; transformDir is its project.
+	transform    *transform.Service
+	transformDir string
 	// cdcNote says why the CDC is not running, when it is not.
 	cdcNote string
 	pgDemo  *demo.PGDemo
@@ -185,6 +201,12 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	if err := st.startCDC(gctx, g); err != nil {
 		st.abort()
 		return nil, err
+	}
+	if opts.Transform {
+		if err := st.startTransform(gctx, g); err != nil {
+			st.abort()
+			return nil, err
+		}
 	}
 	if opts.DemoTraffic {
 		gen := demo.New(DemoConfig(opts, env), logger)

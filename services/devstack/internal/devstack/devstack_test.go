@@ -41,6 +41,9 @@ func testOptions(t *testing.T, dataDir string) Options {
 		Sink:         true,
 		SinkCtl:      freeAddr(t),
 		SinkOps:      freeAddr(t),
+		Transform:    true,
+		TransformCtl: freeAddr(t),
+		TransformOps: freeAddr(t),
 		DemoPG:       "off",
 		LogLevel:     "warn",
 	}

@@ -1,0 +1,1 @@
+SELECT customer_id, name FROM {{ ref('stg_customers') }}

@@ -1,0 +1,1 @@
+SELECT COUNT(*) AS n FROM {{ ref('int_order_payments') }}

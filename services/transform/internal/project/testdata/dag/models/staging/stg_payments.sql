@@ -1,0 +1,3 @@
+SELECT order_id, amount, '{{ var("currency") }}' AS currency
+FROM {{ source('shop', 'payments') }}
+WHERE amount >= {{ var('min_amount') }}
