@@ -3,6 +3,7 @@ package duck
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"strings"
 )
 
@@ -56,10 +57,11 @@ type afield struct {
 type atype struct {
 	kind      kind
 	logical   logical
-	name      string // full name of records, enums and fixed
-	precision int    // decimal
-	scale     int    // decimal
-	size      int    // fixed
+	name      string   // full name of records, enums and fixed
+	precision int      // decimal
+	limit     *big.Int // decimal: 10^precision
+	scale     int      // decimal
+	size      int      // fixed
 	fields    []afield
 	symbols   []string
 	items     *atype   // array items, map values
@@ -243,48 +245,6 @@ func (p *schemaParser) parseComplex(m map[string]any, ns string) (*atype, error)
 		return t, nil
 	}
 	return p.lookup(typ, ns)
-}
-
-// setLogical records lt on t when it is valid for t's type; invalid logical
-// types leave the underlying type, as the specification says.
-func setLogical(t *atype, lt string, m map[string]any) {
-	valid := map[string]struct {
-		k kind
-		l logical
-	}{
-		"uuid": {kString, lUUID}, "date": {kInt, lDate}, "time-millis": {kInt, lTimeMillis},
-		"time-micros": {kLong, lTimeMicros}, "timestamp-millis": {kLong, lTSMillis},
-		"timestamp-micros": {kLong, lTSMicros}, "timestamp-nanos": {kLong, lTSNanos},
-		"local-timestamp-millis": {kLong, lLocalMillis}, "local-timestamp-micros": {kLong, lLocalMicros},
-		"local-timestamp-nanos": {kLong, lLocalNanos},
-	}
-	if lt == "decimal" && (t.kind == kBytes || t.kind == kFixed) {
-		prec, _ := m["precision"].(float64)
-		scale, _ := m["scale"].(float64)
-		if prec < 1 || scale < 0 || scale > prec || prec != float64(int(prec)) || scale != float64(int(scale)) {
-			return
-		}
-		if t.kind == kFixed && (t.size == 0 || prec > float64(maxFixedDigits(t.size))) {
-			return
-		}
-		t.logical, t.precision, t.scale = lDecimal, int(prec), int(scale)
-		return
-	}
-	if v, ok := valid[lt]; ok && v.k == t.kind {
-		t.logical = v.l
-	}
-	if lt == "uuid" && t.kind == kFixed && t.size == 16 {
-		t.logical = lUUID
-	}
-}
-
-// maxFixedDigits is the number of decimal digits a two's complement number
-// of n bytes always holds: floor(log10(2^(8n-1)-1)).
-func maxFixedDigits(n int) int {
-	if n > 64 {
-		return 1 << 20
-	}
-	return int(float64(8*n-1) * 0.30102999566398120)
 }
 
 func kindName(k kind) string {

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"time"
 	"unicode/utf8"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // maxDepth bounds nesting of records, arrays, maps and unions in a body.
@@ -230,20 +227,11 @@ func (d *colDec) decode(r *reader) (any, error) {
 	case cDecimal, cDecimalText:
 		return decodeDecimal(r, v, d.conv == cDecimalText)
 	case cUUIDFixed:
-		if v.kind == kString {
-			a, b, err := r.span()
-			if err != nil {
-				return nil, err
-			}
-			return string(r.b[a:b]), nil
-		}
 		b, err := r.fixed(16)
 		if err != nil {
 			return nil, err
 		}
-		var u duckdb.UUID
-		copy(u[:], b)
-		return u.String(), nil
+		return uuidText(b), nil
 	case cDate:
 		n, err := r.int()
 		return time.Unix(int64(n)*86400, 0).UTC(), err
@@ -266,92 +254,4 @@ func (d *colDec) decode(r *reader) (any, error) {
 		return nil, nil
 	}
 	return nil, fmt.Errorf("no decoder for %s", kindName(v.kind))
-}
-
-// decimalBytes reads the two's complement unscaled value of a decimal.
-func decimalBytes(r *reader, t *atype) ([]byte, error) {
-	if t.kind == kFixed {
-		return r.fixed(t.size)
-	}
-	a, b, err := r.span()
-	if err != nil {
-		return nil, err
-	}
-	return r.b[a:b], nil
-}
-
-// decodeDecimal reads a decimal as duckdb.Decimal (or its text for
-// precisions above 38), rejecting values with more digits than the precision.
-func decodeDecimal(r *reader, t *atype, text bool) (any, error) {
-	b, err := decimalBytes(r, t)
-	if err != nil {
-		return nil, err
-	}
-	unscaled := twosComplement(b)
-	if unscaled.CmpAbs(pow10(t.precision)) >= 0 {
-		return nil, fmt.Errorf("decimal has more than %d digits: %w", t.precision, errRange)
-	}
-	d := duckdb.Decimal{Width: uint8(min(t.precision, 38)), Scale: uint8(t.scale), Value: unscaled}
-	if text {
-		return decimalText(unscaled, t.scale), nil
-	}
-	return d, nil
-}
-
-// twosComplement reads a big-endian two's complement integer.
-func twosComplement(b []byte) *big.Int {
-	if len(b) <= 8 {
-		var v int64
-		if len(b) > 0 && b[0]&0x80 != 0 {
-			v = -1
-		}
-		for _, c := range b {
-			v = v<<8 | int64(c)
-		}
-		return big.NewInt(v)
-	}
-	n := new(big.Int).SetBytes(b)
-	if b[0]&0x80 != 0 {
-		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(len(b))*8))
-	}
-	return n
-}
-
-var pow10Table = func() [77]*big.Int {
-	var t [77]*big.Int
-	t[0] = big.NewInt(1)
-	for i := 1; i < len(t); i++ {
-		t[i] = new(big.Int).Mul(t[i-1], big.NewInt(10))
-	}
-	return t
-}()
-
-// pow10 returns 10^n; the result must not be modified.
-func pow10(n int) *big.Int {
-	if n < len(pow10Table) {
-		return pow10Table[n]
-	}
-	return new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
-}
-
-// decimalText formats unscaled * 10^-scale exactly.
-func decimalText(unscaled *big.Int, scale int) string {
-	return string(appendDecimal(nil, unscaled, scale))
-}
-
-func appendDecimal(dst []byte, unscaled *big.Int, scale int) []byte {
-	digits := unscaled.String()
-	if unscaled.Sign() < 0 {
-		dst = append(dst, '-')
-		digits = digits[1:]
-	}
-	if scale == 0 {
-		return append(dst, digits...)
-	}
-	for len(digits) <= scale {
-		digits = "0" + digits
-	}
-	dst = append(dst, digits[:len(digits)-scale]...)
-	dst = append(dst, '.')
-	return append(dst, digits[len(digits)-scale:]...)
 }

@@ -3,9 +3,9 @@ package duck
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"time"
 
@@ -189,6 +189,8 @@ func text(v any) string {
 	switch x := v.(type) {
 	case []byte:
 		return string(x)
+	case json.RawMessage:
+		return string(x)
 	case time.Time:
 		return x.UTC().Format(time.RFC3339Nano)
 	case float64:
@@ -202,99 +204,4 @@ func text(v any) string {
 		return strconv.FormatInt(n, 10)
 	}
 	return fmt.Sprint(v)
-}
-
-// appendDecimal writes v as the two's complement bytes of its unscaled
-// value at the field's scale.
-func (f *ofield) appendDecimal(dst []byte, v any) ([]byte, error) {
-	var unscaled *big.Int
-	scale := 0
-	switch d := v.(type) {
-	case duckdb.Decimal:
-		if d.Value == nil {
-			return dst, fmt.Errorf("decimal without a value")
-		}
-		unscaled, scale = d.Value, int(d.Scale)
-	case *big.Int:
-		unscaled = d
-	case uint64:
-		unscaled = new(big.Int).SetUint64(d)
-	default:
-		n, ok := toInt64(v)
-		if !ok {
-			return dst, fmt.Errorf("%T is not a decimal", v)
-		}
-		if f.scale == 0 {
-			return f.appendInt64Decimal(dst, n)
-		}
-		unscaled = big.NewInt(n)
-	}
-	if scale != f.scale {
-		var err error
-		if unscaled, err = rescale(unscaled, scale, f.scale); err != nil {
-			return dst, err
-		}
-	}
-	if unscaled.IsInt64() {
-		return f.appendInt64Decimal(dst, unscaled.Int64())
-	}
-	if unscaled.CmpAbs(pow10(f.precision)) >= 0 {
-		return dst, fmt.Errorf("%s has more than %d digits", unscaled, f.precision)
-	}
-	return appendBigDecimal(dst, unscaled), nil
-}
-
-// appendInt64Decimal writes an unscaled value that fits an int64.
-func (f *ofield) appendInt64Decimal(dst []byte, n int64) ([]byte, error) {
-	if f.precision < 19 {
-		lim := int64(1)
-		for range f.precision {
-			lim *= 10
-		}
-		if n >= lim || n <= -lim {
-			return dst, fmt.Errorf("%d has more than %d digits", n, f.precision)
-		}
-	}
-	return appendSmallDecimal(dst, n), nil
-}
-
-// rescale moves an unscaled value from scale from to scale to, exactly.
-func rescale(u *big.Int, from, to int) (*big.Int, error) {
-	if to > from {
-		return new(big.Int).Mul(u, pow10(to-from)), nil
-	}
-	q, r := new(big.Int).QuoRem(u, pow10(from-to), new(big.Int))
-	if r.Sign() != 0 {
-		return nil, fmt.Errorf("decimal %s at scale %d loses digits at scale %d", u, from, to)
-	}
-	return q, nil
-}
-
-// appendSmallDecimal writes n in the fewest two's complement bytes.
-func appendSmallDecimal(dst []byte, n int64) []byte {
-	size := 1
-	for size < 8 {
-		lim := int64(1) << (uint(size)*8 - 1)
-		if n >= -lim && n < lim {
-			break
-		}
-		size++
-	}
-	dst = appendLong(dst, int64(size))
-	for i := size - 1; i >= 0; i-- {
-		dst = append(dst, byte(n>>(uint(i)*8)))
-	}
-	return dst
-}
-
-// appendBigDecimal writes u in two's complement bytes.
-func appendBigDecimal(dst []byte, u *big.Int) []byte {
-	size := u.BitLen()/8 + 1
-	x := u
-	if u.Sign() < 0 {
-		x = new(big.Int).Add(u, new(big.Int).Lsh(big.NewInt(1), uint(size)*8))
-	}
-	b := x.FillBytes(make([]byte, size))
-	dst = appendLong(dst, int64(size))
-	return append(dst, b...)
 }

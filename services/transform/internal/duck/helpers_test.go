@@ -2,8 +2,13 @@ package duck
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
 	"testing"
+	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/linkedin/goavro/v2"
 )
 
@@ -84,4 +89,30 @@ func run(t testing.TB, e *Engine, sql string, inputs ...Input) *Result {
 		t.Fatalf("Run: %v", err)
 	}
 	return res
+}
+
+// show renders a value with its type so tests compare decimals, times,
+// bytes and goavro unions exactly.
+func show(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nil"
+	case *big.Rat:
+		return "rat:" + x.RatString()
+	case duckdb.Decimal:
+		return fmt.Sprintf("decimal(%d,%d):%s", x.Width, x.Scale, x.Value)
+	case time.Time:
+		return "time:" + x.Format(time.RFC3339Nano) + "@" + x.Location().String()
+	case []byte:
+		return fmt.Sprintf("bytes:%x", x)
+	case json.RawMessage:
+		return "json:" + string(x)
+	case map[string]any:
+		if len(x) == 1 {
+			for k, u := range x {
+				return "union:" + k + "=" + show(u)
+			}
+		}
+	}
+	return fmt.Sprintf("%T:%v", v, v)
 }

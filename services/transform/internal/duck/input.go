@@ -40,7 +40,7 @@ type InputSchema struct {
 	root    *atype
 	cols    []colDec
 	env     envLayout
-	needStr bool   // some column keeps a string: Decode copies the body once
+	needStr bool              // some column keeps a string: Decode copies the body once
 	infos   []duckdb.TypeInfo // DuckDB type of each column; nil for JSON, which the engine supplies
 }
 

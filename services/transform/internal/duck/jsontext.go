@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // appendJSON writes one Avro value of type t as JSON text, reading it from
@@ -171,9 +169,7 @@ func appendJSONBytes(dst []byte, r *reader, t *atype) ([]byte, error) {
 		return dst, err
 	}
 	if t.logical == lUUID {
-		var u duckdb.UUID
-		copy(u[:], b)
-		return appendQuoted(dst, []byte(u.String())), nil
+		return appendQuoted(dst, []byte(uuidText(b))), nil
 	}
 	dst = append(dst, '"')
 	dst = base64.StdEncoding.AppendEncode(dst, b)

@@ -2,6 +2,7 @@ package duck
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -29,8 +30,9 @@ const (
 type ofield struct {
 	name      string
 	enc       enc
-	precision int // decimal
-	scale     int // decimal
+	precision int      // decimal
+	scale     int      // decimal
+	limit     *big.Int // decimal: 10^precision
 }
 
 // OutputSchema is the Avro record schema of a model's result rows, with an
@@ -133,6 +135,9 @@ func outputField(c OutputColumn) ofield {
 		if p, s, ok := parseDecimalType(t); ok {
 			f.enc, f.precision, f.scale = eDecimal, p, s
 		}
+	}
+	if f.enc == eDecimal {
+		f.limit = pow10(f.precision)
 	}
 	return f
 }

@@ -43,7 +43,7 @@ func (in *inputs) replacementScan(table string) (string, []any, error) {
 	if i := in.lookup(table); i != nil {
 		return inputFunc, []any{i.Table}, nil
 	}
-	return "", nil, fmt.Errorf("Catalog Error: Table with name %s does not exist (it is not an input of this call)", table)
+	return "", nil, fmt.Errorf("table %s does not exist: it is not an input of this call", table)
 }
 
 // bind creates the scan of one input.
@@ -81,16 +81,20 @@ type inputSource struct {
 // cursor is the read position of one scan.
 type cursor struct{ next int }
 
+// ColumnInfos returns the input's columns.
 func (s *inputSource) ColumnInfos() []duckdb.ColumnInfo { return s.cols }
 
+// Cardinality returns the exact row count.
 func (s *inputSource) Cardinality() *duckdb.CardinalityInfo {
 	return &duckdb.CardinalityInfo{Cardinality: uint(len(s.in.Rows)), Exact: true}
 }
 
+// Init limits each scan to one thread, which keeps the cursor local.
 func (s *inputSource) Init() duckdb.ParallelTableSourceInfo {
 	return duckdb.ParallelTableSourceInfo{MaxThreads: 1}
 }
 
+// NewLocalState starts a scan at the first row.
 func (s *inputSource) NewLocalState() any { return &cursor{} }
 
 // FillChunk copies the next rows into ch. An error (a row whose values do

@@ -116,7 +116,7 @@ func textCast(ti duckdb.TypeInfo, col string) string {
 	switch ti.InternalType() {
 	case duckdb.TYPE_LIST, duckdb.TYPE_STRUCT, duckdb.TYPE_MAP, duckdb.TYPE_ARRAY, duckdb.TYPE_UNION:
 		return "CAST(to_json(" + col + ") AS VARCHAR)"
-	case duckdb.TYPE_INTERVAL, duckdb.TYPE_BIT, duckdb.TYPE_TIME_TZ, duckdb.TYPE_BIGNUM,
+	case duckdb.TYPE_UUID, duckdb.TYPE_INTERVAL, duckdb.TYPE_BIT, duckdb.TYPE_TIME_TZ, duckdb.TYPE_BIGNUM,
 		duckdb.TYPE_HUGEINT, duckdb.TYPE_UHUGEINT, duckdb.TYPE_GEOMETRY, duckdb.TYPE_VARIANT:
 		return "CAST(" + col + " AS VARCHAR)"
 	}

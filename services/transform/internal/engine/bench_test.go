@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -36,6 +37,9 @@ func BenchmarkSeedModelEndToEnd(b *testing.B) {
 		h.produceRaw(recs...)
 	}
 	p := seedProject(b, nil)
+	if n, err := strconv.Atoi(os.Getenv("RIACHO_BENCH_MAX_RECORDS")); err == nil {
+		p.Models["stg_ploomes_leads"].Config.MaxRecords = n
+	}
 	cfg := testConfig()
 	cfg.DuckDBThreads = 0
 	b.ResetTimer()
