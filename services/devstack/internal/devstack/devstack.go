@@ -128,6 +128,9 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 		return err
 	}
 	fmt.Fprint(stdout, st.Banner())
+	if opts.DemoTraffic && st.transform != nil {
+		go st.showStaging(ctx, stdout, DemoStagingModel, 3)
+	}
 	return st.Wait()
 }
 

@@ -2,7 +2,9 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -71,4 +73,33 @@ func (st *Stack) startTransform(ctx context.Context, g *errgroup.Group) error {
 		return fmt.Errorf("transform did not become ready: %w", err)
 	}
 	return nil
+}
+
+// DemoStagingModel is the model whose output the demo prints once it has
+// records: the seed's stg_ploomes_leads.
+const DemoStagingModel = "stg_ploomes_leads"
+
+// showStaging prints the first n committed records of model's output topic
+// once they exist, so `make demo` shows staging data without another tool.
+func (st *Stack) showStaging(ctx context.Context, w io.Writer, model string, n int) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		recs, err := st.transform.Engine().Tail(ctx, model, n)
+		if err != nil || len(recs) < n {
+			continue
+		}
+		fmt.Fprintf(w, "\nstaging.%s (the seed's model, read_committed):\n", model)
+		for _, r := range recs {
+			line, _ := json.Marshal(r.Value)
+			fmt.Fprintf(w, "  key=%s  %s\n", r.Key, line)
+		}
+		fmt.Fprintf(w, "  (more: riachoctl --service transform --token <token> command tail model=%s n=20)\n", model)
+		return
+	}
 }

@@ -71,7 +71,12 @@ func TestStackTransformsDemoLeads(t *testing.T) {
 					t.Errorf("lead %s: created_date %v", r.Key, v["created_date"])
 				}
 			}
-			t.Logf("staging leads: %v", recs[0].Value)
+			var shown strings.Builder
+			st.showStaging(ctx, &shown, DemoStagingModel, 3)
+			if out := shown.String(); strings.Count(out, "status_ptbr") != 3 || !strings.Contains(out, "staging.stg_ploomes_leads") {
+				t.Errorf("the demo's staging sample:\n%s", out)
+			}
+			t.Logf("staging sample:\n%s", shown.String())
 			return
 		}
 		if time.Now().After(deadline) {

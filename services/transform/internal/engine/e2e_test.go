@@ -206,3 +206,45 @@ func TestIncompatibleModelChangeIsRefused(t *testing.T) {
 		t.Errorf("%d records produced by a refused model", st.Out)
 	}
 }
+
+// leadSchemaV2 adds a nullable field, a BACKWARD-compatible change.
+const leadSchemaV2 = `{"type":"record","name":"Lead","namespace":"riacho.raw.ploomes","fields":[
+ {"name":"lead_id","type":"long"},
+ {"name":"email","type":["null","string"],"default":null},
+ {"name":"phone","type":["null","string"],"default":null},
+ {"name":"created_at","type":{"type":"long","logicalType":"timestamp-micros"}},
+ {"name":"status","type":"string"},
+ {"name":"campaign","type":["null","string"],"default":null}]}`
+
+func TestInputSchemaEvolves(t *testing.T) {
+	h := newHarness(t)
+	h.kc.CreateTopic(t, leadsTopic, 1)
+	p := loadProject(t, map[string]string{
+		"models/sources.yml":   seedSources,
+		"models/all_leads.sql": "{{ config(unique_key='lead_id') }}\nSELECT * FROM {{ source('ploomes', 'leads') }}\n",
+	})
+	h.produce(leadsTopic, h.encoder(leadsTopic, leadSchema), []string{"1"}, []map[string]any{lead(1, "a@x", nil, day, "Won")})
+	h.start(testConfig(), p)
+	h.readCommitted("staging.all_leads", 1, time.Minute)
+	v2 := lead(2, "b@x", nil, day, "Won")
+	v2["campaign"] = map[string]any{"string": "black-friday"}
+	h.produce(leadsTopic, h.encoder(leadsTopic, leadSchemaV2), []string{"2"}, []map[string]any{v2})
+	out := h.readCommitted("staging.all_leads", 2, time.Minute)
+	for _, rec := range out {
+		v := h.decode(rec)
+		switch string(rec.Key) {
+		case "1":
+			if _, ok := v["campaign"]; ok {
+				t.Errorf("lead 1 was written with the first output schema, got %v", v)
+			}
+		case "2":
+			if unwrap(v["campaign"]) != "black-friday" {
+				t.Errorf("lead 2: campaign %v", v["campaign"])
+			}
+		}
+	}
+	versions, err := h.rc.Latest(context.Background(), "staging.all_leads-value")
+	if err != nil || versions.Version != 2 {
+		t.Errorf("output subject latest version %d (%v), want 2", versions.Version, err)
+	}
+}
