@@ -33,7 +33,7 @@ func decodeDecimal(r *reader, t *atype, text bool) (any, error) {
 	if text {
 		return decimalText(unscaled, t.scale), nil
 	}
-	return duckdb.Decimal{Width: uint8(t.precision), Scale: uint8(t.scale), Value: unscaled}, nil
+	return duckdb.Decimal{Width: uint8(t.precision), Scale: uint8(t.scale), Value: unscaled}, nil //nolint:gosec // precision and scale are at most 38 here
 }
 
 // twosComplement reads a big-endian two's complement integer.
@@ -163,7 +163,7 @@ func appendSmallDecimal(dst []byte, n int64) []byte {
 	}
 	dst = appendLong(dst, int64(size))
 	for i := size - 1; i >= 0; i-- {
-		dst = append(dst, byte(n>>(uint(i)*8)))
+		dst = append(dst, byte(n>>(uint(i)*8))) //nolint:gosec // one byte of the two's complement, truncation intended
 	}
 	return dst
 }

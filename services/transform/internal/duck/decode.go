@@ -61,7 +61,7 @@ func (r *reader) int() (int32, error) {
 	if err == nil && (v < math.MinInt32 || v > math.MaxInt32) {
 		return 0, errRange
 	}
-	return int32(v), err
+	return int32(v), err //nolint:gosec // range checked above
 }
 
 // span reads a length-prefixed byte string and returns its bounds.

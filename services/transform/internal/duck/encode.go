@@ -35,7 +35,7 @@ func (o *OutputSchema) Encode(dst []byte, row []any) ([]byte, error) {
 }
 
 func appendLong(dst []byte, v int64) []byte {
-	u := uint64(v<<1) ^ uint64(v>>63)
+	u := uint64(v<<1) ^ uint64(v>>63) //nolint:gosec // zig-zag encoding reinterprets the bits
 	for u >= 0x80 {
 		dst = append(dst, byte(u)|0x80)
 		u >>= 7

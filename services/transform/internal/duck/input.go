@@ -154,7 +154,7 @@ func typeInfo(typ string) (duckdb.TypeInfo, error) {
 		return nil, nil
 	}
 	if p, sc, ok := parseDecimalType(typ); ok {
-		return duckdb.NewDecimalInfo(uint8(p), uint8(sc))
+		return duckdb.NewDecimalInfo(uint8(p), uint8(sc)) //nolint:gosec // parseDecimalType allows precision 1..38
 	}
 	return nil, fmt.Errorf("no DuckDB type for %s", typ)
 }

@@ -131,7 +131,7 @@ func (r *runner) emit(p *prepared, row []any, now time.Time, b *batch) error {
 		row[m.col] = r.e.masker.Apply(m.policy, row[m.col])
 	}
 	r.buf = r.buf[:0]
-	r.buf = append(r.buf, avro.MagicByte, byte(p.outID>>24), byte(p.outID>>16), byte(p.outID>>8), byte(p.outID))
+	r.buf = avro.AppendWire(r.buf, p.outID, nil)
 	var err error
 	if r.buf, err = p.out.Encode(r.buf, row); err != nil {
 		return fmt.Errorf("encode output row: %w", err)

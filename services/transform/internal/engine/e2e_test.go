@@ -93,7 +93,7 @@ func TestModelDAGRunsInOrder(t *testing.T) {
 	for i, n := range order {
 		pos[n] = i
 	}
-	if !(pos["stg_ploomes_leads"] < pos["won_leads"] && pos["won_leads"] < pos["won_domains"] && pos["stg_ploomes_leads"] < pos["open_leads"]) {
+	if pos["stg_ploomes_leads"] >= pos["won_leads"] || pos["won_leads"] >= pos["won_domains"] || pos["stg_ploomes_leads"] >= pos["open_leads"] {
 		t.Fatalf("order %v does not put inputs first", order)
 	}
 	h.start(testConfig(), p)
@@ -118,7 +118,7 @@ func TestDuplicatesDroppedAcrossRestart(t *testing.T) {
 	h.produce(leadsTopic, enc, []string{"1", "2", "1", "3", "2", "3"}, []map[string]any{first[0], first[1], first[0], first[2], first[1], first[2]})
 	p := seedProject(t, nil)
 	r := h.start(testConfig(), p)
-	out := h.readCommitted("staging.stg_ploomes_leads", 3, time.Minute)
+	h.readCommitted("staging.stg_ploomes_leads", 3, time.Minute)
 	waitFor(t, 30*time.Second, "the duplicates to be counted", func() bool {
 		return r.e.Status(context.Background(), false)[0].Duplicates == 3
 	})
@@ -130,7 +130,7 @@ func TestDuplicatesDroppedAcrossRestart(t *testing.T) {
 		first[0], first[2], lead(2, "b@x.com", nil, day, "Won"), lead(9, "z@x.com", nil, day, "Open"),
 	})
 	r2 := h.start(testConfig(), p)
-	out = h.readCommitted("staging.stg_ploomes_leads", 5, time.Minute)
+	out := h.readCommitted("staging.stg_ploomes_leads", 5, time.Minute)
 	if got := strings.Join(sortedKeys(out), ","); got != "1,2,2,3,9" {
 		t.Errorf("output keys %s, want 1,2,2,3,9", got)
 	}

@@ -99,7 +99,7 @@ func wholeNumber(v any) (int, bool) {
 	case int64:
 		return int(t), t <= maxN && t >= math.MinInt32
 	case uint64:
-		return int(t), t <= maxN
+		return int(t), t <= maxN //nolint:gosec // the caller uses the value only when t <= maxN
 	case float64:
 		if t == math.Trunc(t) && t <= maxN && t >= math.MinInt32 {
 			return int(t), true

@@ -113,7 +113,7 @@ func (l *loader) scan() error {
 				below, _ := filepath.Rel(root, filepath.Dir(p))
 				l.addModel(p, filepath.ToSlash(rel), errFile, below)
 			case ".yml", ".yaml":
-				content, err := os.ReadFile(p)
+				content, err := os.ReadFile(p) //nolint:gosec // the project directory is the operator's own configuration
 				if err != nil {
 					return err
 				}
