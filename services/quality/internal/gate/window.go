@@ -1,0 +1,51 @@
+package gate
+
+import (
+	"time"
+
+	"github.com/riacho/riacho/services/quality/internal/expect"
+)
+
+// window accumulates the rows of one tumbling window of record timestamps.
+type window struct {
+	start time.Time // inclusive
+	size  time.Duration
+	rows  []map[string]any
+	cols  map[string]bool
+}
+
+func newWindow(ts time.Time, size time.Duration) *window {
+	return &window{start: ts.UTC().Truncate(size), size: size, cols: map[string]bool{}}
+}
+
+// end is the window's exclusive end.
+func (w *window) end() time.Time { return w.start.Add(w.size) }
+
+// holds reports whether ts falls in the window.
+func (w *window) holds(ts time.Time) bool { return !ts.Before(w.start) && ts.Before(w.end()) }
+
+func (w *window) add(row map[string]any) {
+	w.rows = append(w.rows, row)
+	for k := range row {
+		w.cols[k] = true
+	}
+}
+
+// batch is the window as the expectations see it.
+func (w *window) batch() *expect.Batch {
+	cols := make([]string, 0, len(w.cols))
+	for c := range w.cols {
+		cols = append(cols, c)
+	}
+	return &expect.Batch{Columns: cols, Rows: w.rows}
+}
+
+// clone copies the window so a batch can extend it and be thrown away if
+// its transaction aborts.
+func (w *window) clone() *window {
+	c := &window{start: w.start, size: w.size, rows: append([]map[string]any(nil), w.rows...), cols: make(map[string]bool, len(w.cols))}
+	for k := range w.cols {
+		c.cols[k] = true
+	}
+	return c
+}
