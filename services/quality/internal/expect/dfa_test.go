@@ -7,7 +7,7 @@ import (
 
 func TestMatcherAgreesWithRegexp(t *testing.T) {
 	patterns := []string{
-		`^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$`, `b+`, `^$`, ``, `^abc`, `abc$`, `a|^b|c$`, `(?i)won`,
+		`^[a-zA-Z0-9._%+-]+@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}$`, `b+`, `^$`, `$^`, `a$|^$`, ``, `^abc`, `abc$`, `a|^b|c$`, `(?i)won`,
 		`^\d{5}-?\d{3}$`, `x*`, `(a|ab)(c|bcd)`, `^(\+55)?\d{10,11}$`, `ção`, `\bword\b`, `(?m)^x`, `[^a]`, `a.c`, `(?s)a.c`,
 	}
 	inputs := []string{"", "a", "b", "abc", "xabc", "abcx", "ana@example.com", "a@b.c", "bad", "WON", "01310-100", "01310100",

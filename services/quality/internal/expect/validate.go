@@ -28,15 +28,17 @@ func ValidateRow(e RowExpectation, b *Batch) Result {
 func Validate(suiteName string, es []Expectation, b *Batch) SuiteResult {
 	sr := SuiteResult{
 		Success:              true,
-		Results:              make([]Result, 0, len(es)),
+		Results:              make([]Result, len(es)),
 		EvaluationParameters: map[string]any{},
 		Meta:                 map[string]any{"expectation_suite_name": suiteName},
 	}
-	for _, e := range es {
-		r := validateOne(e, b)
-		sr.Results = append(sr.Results, r)
+	done := validateRowMajor(es, b, sr.Results)
+	for i, e := range es {
+		if !done[i] {
+			sr.Results[i] = validateOne(e, b)
+		}
 		sr.Statistics.EvaluatedExpectations++
-		if r.Success {
+		if sr.Results[i].Success {
 			sr.Statistics.SuccessfulExpectations++
 		} else {
 			sr.Statistics.UnsuccessfulExpectations++
@@ -45,6 +47,41 @@ func Validate(suiteName string, es []Expectation, b *Batch) SuiteResult {
 	}
 	sr.Statistics.SuccessPercent = percent(sr.Statistics.SuccessfulExpectations, sr.Statistics.EvaluatedExpectations)
 	return sr
+}
+
+// validateRowMajor evaluates the column map row expectations in one pass
+// over the rows (each row is read while it is in cache), filling their
+// results; done marks them. On a panic nothing is marked, so that each is
+// evaluated again on its own with its exception reported.
+func validateRowMajor(es []Expectation, b *Batch, results []Result) (done []bool) {
+	done = make([]bool, len(es))
+	var idx []int
+	var staters []stater
+	for i, e := range es {
+		if s, ok := e.(stater); ok && e.Level() == Row {
+			idx = append(idx, i)
+			staters = append(staters, s)
+		}
+	}
+	if len(idx) == 0 {
+		return done
+	}
+	defer func() {
+		if recover() != nil {
+			done = make([]bool, len(es))
+		}
+	}()
+	tallies := make([]tally, len(idx))
+	for _, r := range b.Rows {
+		for j, s := range staters {
+			tallies[j].add(s.state(r))
+		}
+	}
+	for j, i := range idx {
+		results[i] = tallies[j].result(es[i].Config(), staters[j].mostlyValue(), staters[j].shape())
+		done[i] = true
+	}
+	return done
 }
 
 // validateOne evaluates one expectation, turning a panic into exception_info.

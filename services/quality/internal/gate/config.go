@@ -10,6 +10,7 @@ import (
 
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/kafka"
+	"github.com/riacho/riacho/services/quality/internal/expect"
 )
 
 // Config is the gate's share of the quality configuration.
@@ -79,4 +80,8 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// OnResult, when set, sees every committed window result.
+	OnResult func(model, suite string, r expect.SuiteResult)
+	// OnError, when set, sees every failure of a model's loop.
+	OnError func(model string, err error)
 }

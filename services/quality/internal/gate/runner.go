@@ -55,6 +55,9 @@ func (r *runner) run(ctx context.Context) {
 		}
 		r.setState("failed", err)
 		r.log.Error("quality gate loop failed; starting again after the backoff", "error", err)
+		if r.g.deps.OnError != nil {
+			r.g.deps.OnError(r.t.name, err)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(r.g.cfg.RetryBackoff):
@@ -213,12 +216,19 @@ func (r *runner) count(out []*kgo.Record, closed []windowResult) {
 	}
 	r.in.Add(int64(len(out)))
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, c := range closed {
 		for _, sr := range c.suites {
 			r.latest[sr.name] = sr.result
 			r.results.Add(1)
 			m.observe(r.t.name, sr.name, sr.result)
+		}
+	}
+	r.mu.Unlock()
+	if fn := r.g.deps.OnResult; fn != nil {
+		for _, c := range closed {
+			for _, sr := range c.suites {
+				fn(r.t.name, sr.name, sr.result)
+			}
 		}
 	}
 }
