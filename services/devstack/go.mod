@@ -6,6 +6,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/riacho/riacho/libs v0.0.0
 	github.com/riacho/riacho/services/intake v0.0.0
+	github.com/riacho/riacho/services/quality v0.0.0
 	github.com/riacho/riacho/services/transform v0.0.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
@@ -214,3 +215,5 @@ require github.com/riacho/riacho/services/sink v0.0.0
 replace github.com/riacho/riacho/services/sink => ../sink
 
 replace github.com/riacho/riacho/services/transform => ../transform
+
+replace github.com/riacho/riacho/services/quality => ../quality

@@ -11,28 +11,43 @@ import (
 //go:embed transform
 var transformFS embed.FS
 
+//go:embed quality
+var qualityFS embed.FS
+
+// WriteQualitySuites writes the demo's expectation suites (the
+// architecture document's e-mail test on the staging leads) into dir and
+// returns dir.
+func WriteQualitySuites(dir string) (string, error) {
+	return writeTree(qualityFS, "quality", dir)
+}
+
 // WriteTransformProject writes the demo transform project (a dbt-style
 // project whose staging model is the architecture document's
 // stg_ploomes_leads.sql, byte for byte) into dir, replacing the files it
 // has, and returns dir.
 func WriteTransformProject(dir string) (string, error) {
-	err := fs.WalkDir(transformFS, "transform", func(path string, d fs.DirEntry, err error) error {
+	return writeTree(transformFS, "transform", dir)
+}
+
+// writeTree copies the embedded tree under root into dir.
+func writeTree(fsys embed.FS, root, dir string) (string, error) {
+	err := fs.WalkDir(fsys, root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel("transform", path)
+		rel, _ := filepath.Rel(root, path)
 		target := filepath.Join(dir, rel)
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o750)
 		}
-		b, err := transformFS.ReadFile(path)
+		b, err := fsys.ReadFile(path)
 		if err != nil {
 			return err
 		}
 		return os.WriteFile(target, b, 0o600)
 	})
 	if err != nil {
-		return "", fmt.Errorf("write the demo transform project to %s: %w", dir, err)
+		return "", fmt.Errorf("write the demo %s files to %s: %w", root, dir, err)
 	}
 	return dir, nil
 }

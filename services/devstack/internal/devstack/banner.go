@@ -36,6 +36,13 @@ func (st *Stack) Banner() string {
 	} else {
 		fmt.Fprintf(&b, "  transform                not running (--transform=false)\n")
 	}
+	if st.quality != nil {
+		fmt.Fprintf(&b, "  quality gRPC Control     %s\n", st.quality.ControlAddr())
+		fmt.Fprintf(&b, "  quality metrics          http://%s/metrics\n", st.quality.OpsAddr())
+		fmt.Fprintf(&b, "  quality suites           %s\n", st.qualityDir)
+	} else {
+		fmt.Fprintf(&b, "  quality                  not running (--quality=false)\n")
+	}
 	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
 	if o.DemoTraffic {
 		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
@@ -62,6 +69,10 @@ func (st *Stack) Banner() string {
 		fmt.Fprintf(&b, "  kcat -b %s -C -t staging.stg_ploomes_leads -X isolation.level=read_committed -s value=avro -r http://%s -e   # the seed's model, seconds behind the webhooks\n", o.KafkaAddr, o.RegistryAddr)
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command models\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command compiled model=stg_ploomes_leads\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+	}
+	if st.quality != nil {
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service quality --token %s command suites\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service quality --token %s command results model=%s\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"), DemoStagingModel)
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
 	return b.String()

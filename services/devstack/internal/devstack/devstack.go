@@ -29,6 +29,7 @@ import (
 	intake "github.com/riacho/riacho/services/intake/app"
 
 	cdc "github.com/riacho/riacho/services/cdc/app"
+	quality "github.com/riacho/riacho/services/quality/app"
 	sink "github.com/riacho/riacho/services/sink/app"
 	transform "github.com/riacho/riacho/services/transform/app"
 )
@@ -70,6 +71,13 @@ type Options struct {
 	Transform    bool
 	TransformCtl string
 	TransformOps string
+	// Quality runs the quality gate (suites over staging.* into curated.* and quarantine.*); on by default.
+	Quality    bool
+	QualityCtl string
+	QualityOps string
+	// QualitySuites is the suites directory; empty means the demo suites,
+	// written to <DataDir>/quality.
+	QualitySuites string
 	// TransformProject is the transform's project directory; empty means
 	// the demo project, written to <DataDir>/transform.
 	TransformProject string
@@ -100,6 +108,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.TransformCtl, "transform-control-addr", "127.0.0.1:9104", "transform gRPC Control address")
 	fs.StringVar(&o.TransformOps, "transform-ops-addr", "127.0.0.1:9204", "transform /metrics and probes address")
 	fs.StringVar(&o.TransformProject, "transform-project", "", "transform project directory (docs/transform.md); default: the demo project, written to <data-dir>/transform")
+	fs.BoolVar(&o.Quality, "quality", true, "run the quality gate: expectation suites over staging.* into curated.* and quarantine.*")
+	fs.StringVar(&o.QualityCtl, "quality-control-addr", "127.0.0.1:9105", "quality gRPC Control address")
+	fs.StringVar(&o.QualityOps, "quality-ops-addr", "127.0.0.1:9205", "quality /metrics and probes address")
+	fs.StringVar(&o.QualitySuites, "quality-suites", "", "suites directory (Great Expectations JSON/YAML, dbt schema.yml); default: the demo suites, written to <data-dir>/quality")
 	fs.StringVar(&o.CDCConfig, "cdc-config", "", "CDC sources file (docs/cdc.md); the CDC runs only when sources are configured or the demo database is reachable")
 	fs.StringVar(&o.DemoPG, "demo-pg", demo.DemoPGURL, `PostgreSQL database the demo traffic writes invoices into and the CDC captures ("off" for none)`)
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -131,6 +143,9 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 	if opts.DemoTraffic && st.transform != nil {
 		go st.showStaging(ctx, stdout, DemoStagingModel, 3)
 	}
+	if opts.DemoTraffic && st.quality != nil {
+		go st.showGate(ctx, stdout, DemoStagingModel)
+	}
 	return st.Wait()
 }
 
@@ -146,6 +161,9 @@ type Stack struct {
 	// transform runs the models; transformDir is its project.
 	transform    *transform.Service
 	transformDir string
+	// quality runs the suites; qualityDir holds them.
+	quality    *quality.Service
+	qualityDir string
 	// cdcNote says why the CDC is not running, when it is not.
 	cdcNote string
 	pgDemo  *demo.PGDemo
@@ -207,6 +225,12 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	}
 	if opts.Transform {
 		if err := st.startTransform(gctx, g); err != nil {
+			st.abort()
+			return nil, err
+		}
+	}
+	if opts.Quality {
+		if err := st.startQuality(gctx, g); err != nil {
 			st.abort()
 			return nil, err
 		}

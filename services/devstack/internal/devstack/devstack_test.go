@@ -44,6 +44,9 @@ func testOptions(t *testing.T, dataDir string) Options {
 		Transform:    true,
 		TransformCtl: freeAddr(t),
 		TransformOps: freeAddr(t),
+		Quality:      true,
+		QualityCtl:   freeAddr(t),
+		QualityOps:   freeAddr(t),
 		DemoPG:       "off",
 		LogLevel:     "warn",
 	}

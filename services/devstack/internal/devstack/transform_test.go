@@ -77,6 +77,7 @@ func TestStackTransformsDemoLeads(t *testing.T) {
 				t.Errorf("the demo's staging sample:\n%s", out)
 			}
 			t.Logf("staging sample:\n%s", shown.String())
+			checkGate(t, ctx, st)
 			return
 		}
 		if time.Now().After(deadline) {
@@ -84,4 +85,24 @@ func TestStackTransformsDemoLeads(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// checkGate waits for the quality gate to route the demo's staging leads:
+// the seed's ASCII-only e-mail regex passes most and quarantines the
+// accented pt-BR addresses.
+func checkGate(t *testing.T, ctx context.Context, st *Stack) {
+	t.Helper()
+	var gate strings.Builder
+	done := make(chan struct{})
+	go func() { defer close(done); st.showGate(ctx, &gate, DemoStagingModel) }()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the gate did not route curated and quarantined leads: %+v", st.quality.Gate().Status())
+	}
+	out := gate.String()
+	if !strings.Contains(out, "curated (curated.stg_ploomes_leads)") || !strings.Contains(out, "quarantined (quarantine.stg_ploomes_leads)") {
+		t.Errorf("gate sample:\n%s", out)
+	}
+	t.Logf("gate sample:\n%s", out)
 }
