@@ -1,9 +1,6 @@
 package app
 
-import (
-	"runtime/debug"
-	"strings"
-)
+import "github.com/riacho/riacho/libs/telemetry"
 
 // DefaultGCPercent is the garbage collector target (GOGC) the sink runs
 // with unless the GOGC environment variable is set. Decoding allocates a
@@ -15,11 +12,4 @@ const DefaultGCPercent = 200
 
 // TuneGC sets the process's GC target to DefaultGCPercent when environ has
 // no GOGC entry.
-func TuneGC(environ []string) {
-	for _, kv := range environ {
-		if strings.HasPrefix(kv, "GOGC=") {
-			return
-		}
-	}
-	debug.SetGCPercent(DefaultGCPercent)
-}
+func TuneGC(environ []string) { telemetry.TuneGC(environ, DefaultGCPercent) }

@@ -11,12 +11,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/riacho/riacho/libs/telemetry"
 	"github.com/riacho/riacho/services/quality/app"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	telemetry.TuneGC(os.Environ(), app.DefaultGCPercent)
 	if err := app.Main(ctx, os.Environ()); err != nil {
 		fmt.Fprintln(os.Stderr, "quality:", err)
 		os.Exit(1)

@@ -47,7 +47,7 @@ func (r *runner) route(ctx context.Context, rec *kgo.Record) (*kgo.Record, map[s
 		return out, nil, nil
 	}
 	native, _, err := r.serde.Decode(ctx, rec.Value)
-	row, ok := plain(native).(map[string]any)
+	row, ok := plainRecord(native)
 	if err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("value is not a record")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,8 +145,11 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 			_, _ = sess.End(context.WithoutCancel(ctx), kgo.TryAbort)
 			return err
 		}
-		routed, row, _ := r.route(ctx, rec)
-		out = append(out, routed)
+	}
+	routed, rows := r.routeAll(ctx, recs)
+	for i, rec := range recs {
+		out = append(out, routed[i])
+		row := rows[i]
 		if row == nil {
 			continue
 		}
@@ -269,4 +273,32 @@ func (r *runner) setState(state string, err error) {
 	} else if state == "running" {
 		r.lastErr = ""
 	}
+}
+
+// routeAll routes recs, in parallel on large batches (decoding and checks
+// are independent per record); the results keep the input order.
+func (r *runner) routeAll(ctx context.Context, recs []*kgo.Record) ([]*kgo.Record, []map[string]any) {
+	routed := make([]*kgo.Record, len(recs))
+	rows := make([]map[string]any, len(recs))
+	workers := runtime.GOMAXPROCS(0)
+	if len(recs) < 512 || workers < 2 {
+		for i, rec := range recs {
+			routed[i], rows[i], _ = r.route(ctx, rec)
+		}
+		return routed, rows
+	}
+	var wg sync.WaitGroup
+	chunk := (len(recs) + workers - 1) / workers
+	for lo := 0; lo < len(recs); lo += chunk {
+		hi := min(lo+chunk, len(recs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				routed[i], rows[i], _ = r.route(ctx, recs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return routed, rows
 }

@@ -5,6 +5,19 @@ import (
 	"time"
 )
 
+// plainRecord converts a decoded record's fields in place (the map is the
+// decoder's own, so no copy is needed).
+func plainRecord(v any) (map[string]any, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	for k, inner := range m {
+		m[k] = plain(inner)
+	}
+	return m, true
+}
+
 // plain turns a goavro native record into the row values expectations
 // see: unions unwrapped, ints widened to int64, floats to float64; times,
 // decimals (*big.Rat), strings, booleans and bytes as they are; nested
