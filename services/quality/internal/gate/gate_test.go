@@ -2,6 +2,7 @@ package gate
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,7 @@ func TestGateRoutesRecordsAndPublishesWindowResults(t *testing.T) {
 	for _, r := range curated {
 		keys = append(keys, string(r.Key))
 	}
+	sort.Strings(keys)
 	if got := strings.Join(keys, ","); got != "1,5" {
 		t.Errorf("curated keys %s", got)
 	}

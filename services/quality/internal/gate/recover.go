@@ -26,6 +26,7 @@ func (r *runner) recoverWindow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.closedEnd = closedEnd
 	topic := stagingTopic(r.t.name)
 	committed, err := adm.FetchOffsets(ctx, r.group)
 	if errors.Is(err, kerr.GroupIDNotFound) {
@@ -99,10 +100,11 @@ func (r *runner) recoverWindow(ctx context.Context) error {
 			}
 			ts := rec.Timestamp.UTC()
 			if r.win != nil && !ts.Before(r.win.end()) {
-				r.win = nil // closed before the restart: its result is out
+				r.closedEnd = r.win.end() // closed before the restart: its result is out
+				r.win = nil
 			}
 			if r.win == nil {
-				r.win = newWindow(ts, r.g.cfg.Window)
+				r.win = newWindow(ts, r.closedEnd, r.g.cfg.Window)
 			}
 			r.win.add(row)
 			n++

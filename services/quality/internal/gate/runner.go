@@ -26,8 +26,9 @@ type runner struct {
 	serde *avro.Serde
 
 	// Owned by the loop goroutine.
-	win      *window
-	subjects map[uint32]bool
+	win       *window
+	closedEnd time.Time // end of the newest window published
+	subjects  map[uint32]bool
 
 	mu      sync.Mutex
 	state   string
@@ -134,7 +135,7 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	win := r.win
+	win, closedEnd := r.win, r.closedEnd
 	if win != nil {
 		win = win.clone()
 	}
@@ -156,15 +157,17 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 		ts := rec.Timestamp.UTC()
 		if win != nil && !ts.Before(win.end()) {
 			closed = append(closed, r.close(win))
+			closedEnd = win.end()
 			win = nil
 		}
 		if win == nil {
-			win = newWindow(ts, r.g.cfg.Window)
+			win = newWindow(ts, closedEnd, r.g.cfg.Window)
 		}
 		win.add(row)
 	}
 	if win != nil && !r.g.now().Before(win.end().Add(r.g.cfg.Linger)) {
 		closed = append(closed, r.close(win))
+		closedEnd = win.end()
 		win = nil
 	}
 	for _, c := range closed {
@@ -200,7 +203,7 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 		r.log.Info("batch aborted by a group rebalance; its records are read again", "records", len(recs))
 		return nil
 	}
-	r.win = win
+	r.win, r.closedEnd = win, closedEnd
 	r.count(out, closed)
 	return nil
 }

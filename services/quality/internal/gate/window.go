@@ -14,8 +14,15 @@ type window struct {
 	cols  map[string]bool
 }
 
-func newWindow(ts time.Time, size time.Duration) *window {
-	return &window{start: ts.UTC().Truncate(size), size: size, cols: map[string]bool{}}
+// newWindow opens the window of ts; a late record (ts before closedEnd,
+// the end of the last window published) opens the window at closedEnd
+// instead, so no window is published twice.
+func newWindow(ts, closedEnd time.Time, size time.Duration) *window {
+	start := ts.UTC().Truncate(size)
+	if start.Before(closedEnd) {
+		start = closedEnd.UTC()
+	}
+	return &window{start: start, size: size, cols: map[string]bool{}}
 }
 
 // end is the window's exclusive end.
