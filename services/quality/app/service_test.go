@@ -83,26 +83,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // failed window is published and alerted to the stewards' webhook, and the
 // Control verbs list the suite and its latest result.
 func TestServiceGatesLeadsAndAlertsTheStewards(t *testing.T) {
-	kc := kafkatest.NewCluster(t)
-	reg, err := registry.New(kc.Addrs(), registry.DefaultConfig(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
+	kc, registryURL := startBroker(t)
+	srv := struct{ URL string }{registryURL}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := reg.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(reg.Handler())
-	t.Cleanup(func() { srv.Close(); reg.Close() })
+	var err error
 	stewards := &receiver{}
 	hook := httptest.NewServer(stewards)
 	t.Cleanup(hook.Close)
 
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "leads.json"), []byte(seedSuite), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	kc.CreateTopic(t, "staging.stg_ploomes_leads", 1)
 	rc, err := avro.NewClient(avro.RegistryConfig{URL: srv.URL, Timeout: 5 * time.Second}, nil)
 	if err != nil {
@@ -130,29 +119,7 @@ func TestServiceGatesLeadsAndAlertsTheStewards(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg, err := LoadConfig(ctx, []string{
-		"RIACHO_QUALITY_OPS_ADDR=127.0.0.1:0", "RIACHO_CONTROL_ADDR=127.0.0.1:0", "RIACHO_CONTROL_TOKENS=ops:" + testToken,
-		"RIACHO_KAFKA_BROKERS=" + kc.Addrs()[0], "RIACHO_SCHEMA_REGISTRY_URL=" + srv.URL,
-		"RIACHO_QUALITY_SUITES=" + dir, "RIACHO_QUALITY_WINDOW=1s", "RIACHO_QUALITY_INSTANCE_ID=svc-test",
-		"RIACHO_QUALITY_SESSION_TIMEOUT=6s", "RIACHO_QUALITY_REBALANCE_TIMEOUT=10s",
-		"RIACHO_QUALITY_STEWARDS_URL=" + hook.URL,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := New(ctx, cfg, Deps{Logger: testlog.New(t, slog.LevelWarn), Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, rcancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(rctx) }()
-	defer func() {
-		rcancel()
-		if err := <-done; err != nil {
-			t.Errorf("service stopped with %v", err)
-		}
-	}()
+	svc := startService(t, kc.Addrs()[0], srv.URL, "RIACHO_QUALITY_WINDOW=1s", "RIACHO_QUALITY_STEWARDS_URL="+hook.URL)
 	conn, err := grpc.NewClient(svc.ControlAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -217,4 +184,55 @@ func TestBrokenSuiteIsRefusedWithFileAndExpectation(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "leads.json") || !strings.Contains(err.Error(), "expect_column_values_to_be_uniq") {
 		t.Fatalf("error %v does not name the file and the expectation", err)
 	}
+}
+
+// startService runs the service with the common test settings plus env,
+// on the broker and registry given, and stops it when the test ends.
+func startService(t *testing.T, brokers, registryURL string, env ...string) *Service {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "leads.json"), []byte(seedSuite), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(context.Background(), append([]string{
+		"RIACHO_QUALITY_OPS_ADDR=127.0.0.1:0", "RIACHO_CONTROL_ADDR=127.0.0.1:0", "RIACHO_CONTROL_TOKENS=ops:" + testToken,
+		"RIACHO_KAFKA_BROKERS=" + brokers, "RIACHO_SCHEMA_REGISTRY_URL=" + registryURL,
+		"RIACHO_QUALITY_SUITES=" + dir, "RIACHO_QUALITY_INSTANCE_ID=svc-test",
+		"RIACHO_QUALITY_SESSION_TIMEOUT=6s", "RIACHO_QUALITY_REBALANCE_TIMEOUT=10s",
+	}, env...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := New(context.Background(), cfg, Deps{Logger: testlog.New(t, slog.LevelWarn), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, rcancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	t.Cleanup(func() {
+		rcancel()
+		if err := <-done; err != nil {
+			t.Errorf("service stopped with %v", err)
+		}
+	})
+	return svc
+}
+
+// startBroker starts a kfake cluster and the schema registry on it.
+func startBroker(t *testing.T) (*kafkatest.Cluster, string) {
+	t.Helper()
+	kc := kafkatest.NewCluster(t)
+	reg, err := registry.New(kc.Addrs(), registry.DefaultConfig(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := reg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(reg.Handler())
+	t.Cleanup(func() { srv.Close(); reg.Close() })
+	return kc, srv.URL
 }

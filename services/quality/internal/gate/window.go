@@ -28,9 +28,6 @@ func newWindow(ts, closedEnd time.Time, size time.Duration) *window {
 // end is the window's exclusive end.
 func (w *window) end() time.Time { return w.start.Add(w.size) }
 
-// holds reports whether ts falls in the window.
-func (w *window) holds(ts time.Time) bool { return !ts.Before(w.start) && ts.Before(w.end()) }
-
 func (w *window) add(row map[string]any) {
 	w.rows = append(w.rows, row)
 	for k := range row {
