@@ -24,6 +24,7 @@ type Gate struct {
 	metrics *metrics
 	admin   *kgo.Client
 	runners []*runner
+	keys    *keySets
 }
 
 // New checks cfg and groups the suites by model; Run starts the loops.
@@ -54,6 +55,7 @@ func New(cfg Config, deps Deps, suites []*suite.Suite) (*Gate, error) {
 	for _, t := range ts {
 		g.runners = append(g.runners, newRunner(g, t))
 	}
+	g.keys = newKeySets(ts)
 	if g.admin, err = kafka.NewClient(deps.Kafka); err != nil {
 		return nil, err
 	}
@@ -76,6 +78,11 @@ func (g *Gate) Run(ctx context.Context) error {
 		return fmt.Errorf("create quality topics: %w", err)
 	}
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.keys.follow(ctx, g)
+	}()
 	for _, r := range g.runners {
 		wg.Add(1)
 		go func() {

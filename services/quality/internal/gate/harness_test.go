@@ -267,3 +267,13 @@ func (h *harness) groupLag(group string) int64 {
 	}
 	return total
 }
+
+// produceRaw writes records as they are.
+func (h *harness) produceRaw(recs ...*kgo.Record) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.prod.ProduceAll(ctx, recs); err != nil {
+		h.t.Fatal(err)
+	}
+}

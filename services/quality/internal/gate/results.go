@@ -35,7 +35,11 @@ func (r *runner) close(w *window) windowResult {
 	var wr windowResult
 	b := w.batch()
 	for _, s := range r.t.suites {
-		res := expect.Validate(s.Name, s.Expectations, b)
+		var res expect.SuiteResult
+		r.g.keys.lookup(func(l map[string]map[string]bool) {
+			b.Lookup = l
+			res = expect.Validate(s.Name, s.Expectations, b)
+		})
 		meta := ResultMeta{Suite: s.Name, Model: r.t.name, Topic: stagingTopic(r.t.name), WindowStart: w.start, WindowEnd: w.end(), Records: len(w.rows)}
 		if res.Meta == nil {
 			res.Meta = map[string]any{}
