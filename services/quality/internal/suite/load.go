@@ -117,9 +117,29 @@ func Parse(file string, data []byte) ([]Suite, error) {
 	if root.get("models") != nil || (root.get("version") != nil && root.get("expectations") == nil) {
 		return parseDBT(file, root)
 	}
+	if root.get("expectations") == nil && (root.get("expectation_type") != nil || (root.get("type") != nil && root.get("kwargs") != nil)) {
+		return parseBare(file, root)
+	}
 	s, err := parseGE(file, root)
 	if err != nil {
 		return nil, err
+	}
+	return []Suite{s}, nil
+}
+
+// parseBare reads a file holding one expectation object on its own, as
+// the seed's test_leads_email_format returns it: a suite of that one
+// expectation, named after the file (without its extension). Its model is
+// the expectation's meta.riacho.model, else the suite's name.
+func parseBare(file string, root *node) ([]Suite, error) {
+	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	e, err := parseExpectation(file, name, 1, root)
+	if err != nil {
+		return nil, err
+	}
+	s := Suite{Name: name, Model: name, File: file, Expectations: []expect.Expectation{e}}
+	if m := riachoModel(e.Config().Meta); m != "" {
+		s.Model = m
 	}
 	return []Suite{s}, nil
 }
