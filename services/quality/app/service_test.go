@@ -163,7 +163,9 @@ func TestServiceGatesLeadsAndAlertsTheStewards(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`riacho_quality_records_quarantined_total{model="stg_ploomes_leads"} 1`, `riacho_quality_suite_success{model="stg_ploomes_leads",suite="leads_quality"} 0`} {
+	for _, want := range []string{`riacho_quality_records_quarantined_total{model="stg_ploomes_leads"} 1`, `riacho_quality_suite_success{model="stg_ploomes_leads",suite="leads_quality"} 0`,
+		`riacho_quality_expectations_failed_total{column="email",expectation="expect_column_values_to_match_regex",model="stg_ploomes_leads",suite="leads_quality"} 1`,
+		`riacho_quality_unexpected_percent{column="email",expectation="expect_column_values_to_match_regex",model="stg_ploomes_leads",suite="leads_quality"} 33.33`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
