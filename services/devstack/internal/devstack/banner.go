@@ -66,7 +66,8 @@ func (st *Stack) Banner() string {
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --addr %s --token %s status\n", st.cdc.ControlAddr(), tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 	}
 	if st.transform != nil {
-		fmt.Fprintf(&b, "  kcat -b %s -C -t staging.stg_ploomes_leads -X isolation.level=read_committed -s value=avro -r http://%s -e   # the seed's model, seconds behind the webhooks\n", o.KafkaAddr, o.RegistryAddr)
+		fmt.Fprintf(&b, "  kcat -b %s -C -t staging.stg_ploomes_leads -X isolation.level=read_committed -e -f '%%k  %%h\\n'   # the seed's model, seconds behind the webhooks\n", o.KafkaAddr)
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command tail model=stg_ploomes_leads n=5   # decoded\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command models\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service transform --token %s command compiled model=stg_ploomes_leads\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 	}
