@@ -14,6 +14,7 @@ DATA_DIR  ?= $(CURDIR)/.demo-data
 
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
+GRPC_GATEWAY_VERSION       := v2.33.0
 GOLANGCI_LINT_VERSION      := v2.15.0
 
 .PHONY: all build test test-short demo lint vet fmt-check generate generate-check bench fuzz tidy clean setup help
@@ -59,12 +60,18 @@ $(BIN)/protoc-gen-go:
 $(BIN)/protoc-gen-go-grpc:
 	@GOBIN=$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 
-generate: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc ## regenerate protobuf code
+$(BIN)/protoc-gen-grpc-gateway:
+	@GOBIN=$(BIN) $(GO) install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY_VERSION)
+
+generate: $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc $(BIN)/protoc-gen-grpc-gateway ## regenerate protobuf code
 	@scripts/ensure-tools.sh protoc
 	@cd proto && PATH=$(BIN):$$PATH protoc -I . \
 		--go_out=. --go_opt=paths=source_relative \
 		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
 		$$(find riacho -name '*.proto' | sort)
+	@cd proto && for y in $$(find riacho -name '*_gateway.yaml' | sort); do \
+		PATH=$(BIN):$$PATH protoc -I . --grpc-gateway_out=. --grpc-gateway_opt=paths=source_relative \
+			--grpc-gateway_opt=grpc_api_configuration=$$y $$(dirname $$y)/*.proto; done
 
 generate-check: generate ## fail when committed generated code differs from the .proto files
 	@if [ -n "$$(git status --porcelain -- proto)" ]; then \

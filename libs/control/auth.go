@@ -74,6 +74,14 @@ func (a *authenticator) authenticate(ctx context.Context, method string) (string
 
 // unaryInterceptor authenticates, recovers handler panics and audits Control calls.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	if e := s.extraFor(info.FullMethod); e != nil {
+		if e.unary == nil {
+			return s.safeHandle(ctx, req, info.FullMethod, handler)
+		}
+		return e.unary(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+			return s.safeHandle(ctx, req, info.FullMethod, handler)
+		})
+	}
 	start := time.Now()
 	caller, err := s.auth.authenticate(ctx, info.FullMethod)
 	if err == nil {
@@ -103,6 +111,12 @@ func (s *Server) safeHandle(ctx context.Context, req any, method string, handler
 
 // streamInterceptor authenticates streaming calls (reflection, health watch).
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if e := s.extraFor(info.FullMethod); e != nil {
+		if e.stream == nil {
+			return handler(srv, ss)
+		}
+		return e.stream(srv, ss, info, handler)
+	}
 	caller, err := s.auth.authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
 		s.logger.LogAttrs(ss.Context(), slog.LevelWarn, "control auth failed",

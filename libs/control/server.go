@@ -26,6 +26,7 @@ type Server struct {
 	auth   *authenticator
 	grpc   *grpc.Server
 	health *health.Server
+	extra  []extraService
 
 	mu  sync.Mutex
 	lis net.Listener
@@ -33,7 +34,7 @@ type Server struct {
 
 // New validates cfg and builds the server for service at version. A nil st
 // gets a fresh State; a nil logger discards logs.
-func New(cfg Config, service, version string, st *State, hooks Hooks, logger *slog.Logger) (*Server, error) {
+func New(cfg Config, service, version string, st *State, hooks Hooks, logger *slog.Logger, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("control config: %w", err)
 	}
@@ -59,11 +60,19 @@ func New(cfg Config, service, version string, st *State, hooks Hooks, logger *sl
 		auth:   &authenticator{creds: creds},
 		health: health.NewServer(),
 	}
-	s.grpc = grpc.NewServer(
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s.extra = o.services
+	s.grpc = grpc.NewServer(append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
-	)
+	}, o.server...)...)
 	controlv1.RegisterControlServer(s.grpc, &controlService{state: st, hooks: hooks})
+	for _, e := range s.extra {
+		s.grpc.RegisterService(e.desc, e.impl)
+	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.health.SetServingStatus(controlv1.Control_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
