@@ -122,7 +122,8 @@ func PloomesDeal(r *rand.Rand, now time.Time) []byte {
 		"Old": obj{"Id": id, "Title": "Plano anual - " + contact, "StatusId": 1, "Amount": amount},
 		"New": obj{"Id": id, "Title": "Plano anual - " + contact, "StatusId": status, "Amount": amount,
 			"ContactId": 100000 + r.IntN(5000), "LastUpdateDate": last,
-			"ContactEmail": contactEmail(r, contact), "ContactPhone": contactPhone(r)},
+			"ProductCategory": []string{"CRM", "ERP", "BI"}[id%3],
+			"ContactEmail":    contactEmail(r, contact), "ContactPhone": contactPhone(r)},
 	})
 	return b
 }

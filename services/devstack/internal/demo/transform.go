@@ -51,3 +51,14 @@ func writeTree(fsys embed.FS, root, dir string) (string, error) {
 	}
 	return dir, nil
 }
+
+//go:embed metrics
+var metricsFS embed.FS
+
+// WriteMetricsProject writes the demo's metrics content into dir: the
+// warehouse schema (warehouse.yml), the dbt metric definitions under
+// models/metrics (the architecture document's mrr.yml, byte for byte) and
+// the access policy (access.yml); it returns dir.
+func WriteMetricsProject(dir string) (string, error) {
+	return writeTree(metricsFS, "metrics", dir)
+}

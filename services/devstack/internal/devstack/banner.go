@@ -43,6 +43,15 @@ func (st *Stack) Banner() string {
 	} else {
 		fmt.Fprintf(&b, "  quality                  not running (--quality=false)\n")
 	}
+	if st.metrics != nil {
+		fmt.Fprintf(&b, "  metrics gRPC (+Control)  %s   riacho.metrics.v1.MetricsService\n", st.metrics.Addr())
+		fmt.Fprintf(&b, "  metrics REST             http://%s/v1/metrics\n", st.metrics.HTTPAddr())
+		fmt.Fprintf(&b, "  metrics ops              http://%s/metrics\n", st.metrics.OpsAddr())
+		fmt.Fprintf(&b, "  metrics content          %s (warehouse.yml, models/metrics, access.yml)\n", st.metricsDir)
+		fmt.Fprintf(&b, "  warehouse                %s\n", st.metrics.Store().DSN)
+	} else {
+		fmt.Fprintf(&b, "  metrics                  not running (--metrics=false)\n")
+	}
 	fmt.Fprintf(&b, "  data directory           %s\n", o.DataDir)
 	if o.DemoTraffic {
 		fmt.Fprintf(&b, "  demo traffic             on, every %s\n", o.DemoInterval)
@@ -74,6 +83,12 @@ func (st *Stack) Banner() string {
 	if st.quality != nil {
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service quality --token %s command suites\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service quality --token %s command results model=%s\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"), DemoStagingModel)
+	}
+	if st.metrics != nil {
+		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' http://%s/v1/metrics\n", st.env["RIACHO_METRICS_TOKEN_FINANCE"], st.metrics.HTTPAddr())
+		fmt.Fprintf(&b, "  curl -s -H 'Authorization: Bearer %s' -d '{\"metrics\":[\"mrr\"],\"grain\":\"month\",\"dimensions\":[\"customer_segment\"]}' http://%s/v1/metrics:query\n", st.env["RIACHO_METRICS_TOKEN_FINANCE"], st.metrics.HTTPAddr())
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service metrics --token %s command explain metric=mrr grain=month dimensions=customer_segment\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
+		fmt.Fprintf(&b, "  go run ./services/riachoctl/cmd/riachoctl --service metrics --token %s command freshness\n", tokenFor(st.env["RIACHO_CONTROL_TOKENS"], "operator"))
 	}
 	fmt.Fprintf(&b, "\nCtrl-C stops the stack cleanly.\n")
 	return b.String()

@@ -29,6 +29,7 @@ import (
 	intake "github.com/riacho/riacho/services/intake/app"
 
 	cdc "github.com/riacho/riacho/services/cdc/app"
+	metrics "github.com/riacho/riacho/services/metrics/app"
 	quality "github.com/riacho/riacho/services/quality/app"
 	sink "github.com/riacho/riacho/services/sink/app"
 	transform "github.com/riacho/riacho/services/transform/app"
@@ -45,6 +46,8 @@ var DemoEnv = map[string]string{ //nolint:gosec // documented demo values for lo
 	"RIACHO_INTAKE_SOURCE_HMAC_SECRETS": "shop:demo-shop-hmac-secret",
 	"RIACHO_CONTROL_TOKENS":             "operator:demo-control-token",
 	"RIACHO_TRANSFORM_MASK_KEY":         "demo-transform-masking-key",
+	"RIACHO_METRICS_TOKEN_FINANCE":      "demo-finance-token",
+	"RIACHO_METRICS_TOKEN_MARKETING":    "demo-marketing-token",
 }
 
 // Options are devstack's command-line settings.
@@ -81,6 +84,16 @@ type Options struct {
 	// TransformProject is the transform's project directory; empty means
 	// the demo project, written to <DataDir>/transform.
 	TransformProject string
+	// Metrics runs the metrics service (warehouse loader + MetricsService); on by default.
+	Metrics     bool
+	MetricsAddr string // MetricsService and Control
+	MetricsHTTP string
+	MetricsOps  string
+	// MetricsDir holds warehouse.yml, models/metrics and access.yml; empty
+	// means the demo's, written to <DataDir>/metrics.
+	MetricsDir string
+	// Warehouse is the metrics warehouse DSN; empty means a DuckDB file in <DataDir>.
+	Warehouse string
 	// DemoPG is the PostgreSQL database of the demo's CDC table ("off": none).
 	DemoPG    string
 	LogLevel  string
@@ -112,6 +125,12 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.QualityCtl, "quality-control-addr", "127.0.0.1:9105", "quality gRPC Control address")
 	fs.StringVar(&o.QualityOps, "quality-ops-addr", "127.0.0.1:9205", "quality /metrics and probes address")
 	fs.StringVar(&o.QualitySuites, "quality-suites", "", "suites directory (Great Expectations JSON/YAML, dbt schema.yml); default: the demo suites, written to <data-dir>/quality")
+	fs.BoolVar(&o.Metrics, "metrics", true, "run the metrics service: curated.* loaded into the warehouse, dbt metrics over gRPC and REST")
+	fs.StringVar(&o.MetricsAddr, "metrics-addr", "127.0.0.1:9106", "metrics gRPC address: riacho.metrics.v1.MetricsService and Control")
+	fs.StringVar(&o.MetricsHTTP, "metrics-http-addr", "127.0.0.1:9306", "metrics REST/JSON address")
+	fs.StringVar(&o.MetricsOps, "metrics-ops-addr", "127.0.0.1:9206", "metrics /metrics and probes address")
+	fs.StringVar(&o.MetricsDir, "metrics-dir", "", "directory with warehouse.yml, models/metrics and access.yml (docs/metrics.md); default: the demo's, written to <data-dir>/metrics")
+	fs.StringVar(&o.Warehouse, "warehouse", "", "metrics warehouse: postgres://… or duckdb://path (default: duckdb://<data-dir>/warehouse.duckdb)")
 	fs.StringVar(&o.CDCConfig, "cdc-config", "", "CDC sources file (docs/cdc.md); the CDC runs only when sources are configured or the demo database is reachable")
 	fs.StringVar(&o.DemoPG, "demo-pg", demo.DemoPGURL, `PostgreSQL database the demo traffic writes invoices into and the CDC captures ("off" for none)`)
 	fs.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -146,6 +165,9 @@ func Main(ctx context.Context, args, environ []string, stdout, stderr io.Writer)
 	if opts.DemoTraffic && st.quality != nil {
 		go st.showGate(ctx, stdout, DemoStagingModel)
 	}
+	if opts.DemoTraffic && st.metrics != nil {
+		go st.showMetric(ctx, stdout)
+	}
 	return st.Wait()
 }
 
@@ -164,6 +186,9 @@ type Stack struct {
 	// quality runs the suites; qualityDir holds them.
 	quality    *quality.Service
 	qualityDir string
+	// metrics loads curated.* and answers metrics; metricsDir holds its content.
+	metrics    *metrics.Service
+	metricsDir string
 	// cdcNote says why the CDC is not running, when it is not.
 	cdcNote string
 	pgDemo  *demo.PGDemo
@@ -231,6 +256,12 @@ func Start(ctx context.Context, opts Options, environ []string, logger *slog.Log
 	}
 	if opts.Quality {
 		if err := st.startQuality(gctx, g); err != nil {
+			st.abort()
+			return nil, err
+		}
+	}
+	if opts.Metrics {
+		if err := st.startMetrics(gctx, g); err != nil {
 			st.abort()
 			return nil, err
 		}

@@ -47,6 +47,9 @@ func testOptions(t *testing.T, dataDir string) Options {
 		Quality:      true,
 		QualityCtl:   freeAddr(t),
 		QualityOps:   freeAddr(t),
+		MetricsAddr:  freeAddr(t),
+		MetricsHTTP:  freeAddr(t),
+		MetricsOps:   freeAddr(t),
 		DemoPG:       "off",
 		LogLevel:     "warn",
 	}
