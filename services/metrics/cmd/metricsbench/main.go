@@ -230,11 +230,11 @@ func prepare(ctx context.Context, admin, db string, rows int) (string, error) {
 	}
 	if _, err := conn.Exec(ctx, `INSERT INTO fct_subscriptions
 SELECT 'S' || i, 'C' || (i % 50000), ((i * 7919) % 1000000) / 100.0,
-       date '2022-01-01' + make_interval(months => (i % 48)),
+       date '2022-01-01' + make_interval(months => (i % 48)::int),
        (ARRAY['SMB','Mid-Market','Enterprise'])[1 + i % 3],
        (ARRAY['CRM','ERP','BI'])[1 + (i / 3) % 3],
        i % 4 <> 0,
-       timestamptz '2022-01-01' + make_interval(secs => i)
+       timestamptz '2022-01-01' + make_interval(secs => i::double precision)
 FROM generate_series(1, $1::bigint) AS i`, rows); err != nil {
 		return "", err
 	}
