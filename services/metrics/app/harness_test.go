@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -354,7 +355,7 @@ func runQuery(ctx context.Context, cli metricsv1.MetricsServiceClient, req *metr
 	a := &answer{}
 	for {
 		m, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return a, nil
 		}
 		if err != nil {

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -100,7 +101,7 @@ func (st *Stack) QueryMRR(ctx context.Context) ([]*metricsv1.QueryResponse, erro
 	var out []*metricsv1.QueryResponse
 	for {
 		m, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {

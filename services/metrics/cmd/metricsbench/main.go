@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -268,7 +269,7 @@ func psql(dsn, sql string, n int) ([]time.Duration, error) {
 	for range n {
 		in.WriteString(strings.TrimRight(strings.TrimSpace(sql), ";") + ";\n")
 	}
-	cmd := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn)
+	cmd := exec.Command("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", dsn) //nolint:gosec // the benchmark's own database URL
 	cmd.Stdin = strings.NewReader(in.String())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -297,7 +298,7 @@ func drain(ctx context.Context, cli metricsv1.MetricsServiceClient, req *metrics
 	rows := 0
 	for {
 		m, err := stream.Recv()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return rows, nil
 		}
 		if err != nil {

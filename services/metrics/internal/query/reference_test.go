@@ -207,15 +207,11 @@ func (ref *reference) answer(req Request) [][]Value {
 		if timed {
 			r = append(r, c.period)
 		}
-		for _, d := range c.dims {
-			r = append(r, d)
-		}
+		r = append(r, c.dims...)
 		for _, m := range req.Metrics {
 			r = append(r, ref.output(m, c.vals[m]))
 		}
-		for _, v := range secVals[i] {
-			r = append(r, v)
-		}
+		r = append(r, secVals[i]...)
 		out = append(out, r)
 	}
 	return out

@@ -46,7 +46,7 @@ func (c *Compiler) resolveMetricFilter(t *warehouse.Table, f metricdef.Filter) (
 		return mf, fmt.Errorf("%s: unknown operator %q", f.Field, f.Operator)
 	}
 	if err != nil {
-		return mf, fmt.Errorf("%s %s %s: %v", f.Field, f.Operator, f.Value, err)
+		return mf, fmt.Errorf("%s %s %s: %w", f.Field, f.Operator, f.Value, err)
 	}
 	for i, l := range mf.lits {
 		isOp := mf.op == "is" || mf.op == "is not"
@@ -62,7 +62,7 @@ func (c *Compiler) resolveMetricFilter(t *warehouse.Table, f metricdef.Filter) (
 		case l.kind == "value":
 			v, err := checkValue(l.text, ref.col.Type)
 			if err != nil {
-				return mf, fmt.Errorf("%s: %v", f.Field, err)
+				return mf, fmt.Errorf("%s: %w", f.Field, err)
 			}
 			mf.lits[i].text = v
 		}
@@ -250,7 +250,7 @@ func scanExpr(expr string, emit func(tok string, ident bool)) {
 			i = j
 		default:
 			j := i + 1
-			for j < len(expr) && expr[j] != '\'' && expr[j] != '_' && !(expr[j] >= 'A' && expr[j] <= 'Z' || expr[j] >= 'a' && expr[j] <= 'z') {
+			for j < len(expr) && expr[j] != '\'' && expr[j] != '_' && (expr[j] < 'A' || expr[j] > 'Z') && (expr[j] < 'a' || expr[j] > 'z') {
 				j++
 			}
 			emit(expr[i:j], false)

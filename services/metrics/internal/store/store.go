@@ -50,7 +50,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrDSN, err)
+			return nil, fmt.Errorf("%w: %w", ErrDSN, err)
 		}
 		cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 		if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
@@ -73,7 +73,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		case strings.HasPrefix(path, "//"):
 			path = strings.TrimPrefix(path, "//")
 		default:
-			return nil, fmt.Errorf("%w: %q: want duckdb:///path/file.duckdb or duckdb::memory:", ErrDSN, dsn)
+			return nil, fmt.Errorf("%w: %q: want duckdb:///path/file.duckdb or duckdb::memory", ErrDSN, dsn)
 		}
 		// Session settings are per connection in DuckDB: set them on each.
 		connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
@@ -90,7 +90,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		}
 		return &Store{Dialect: DuckDB, Duck: db, DSN: dsn}, nil
 	default:
-		return nil, fmt.Errorf("%w: %q: want postgres://… or duckdb:///path or duckdb::memory:", ErrDSN, redact(dsn))
+		return nil, fmt.Errorf("%w: %q: want postgres://…, duckdb:///path or duckdb::memory", ErrDSN, redact(dsn))
 	}
 }
 

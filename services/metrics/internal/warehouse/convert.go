@@ -244,7 +244,7 @@ func convertValue(typ Type, v any) (any, error) {
 func dbValue(d store.Dialect, v any) any {
 	if dec, ok := v.(decimal); ok {
 		if d == store.Postgres {
-			return pgtype.Numeric{Int: dec.unscaled, Exp: int32(-dec.scale), Valid: true}
+			return pgtype.Numeric{Int: dec.unscaled, Exp: int32(-dec.scale), Valid: true} //nolint:gosec // scale is at most 38 (numeric(p,s) is validated)
 		}
 		return dec.String()
 	}

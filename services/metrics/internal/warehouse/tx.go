@@ -139,9 +139,7 @@ func (l *Loader) newestVersions(ctx context.Context, tx dbTx, t *Table, keys map
 		var args []any
 		for _, k := range part {
 			conds = append(conds, "("+keyWhere(t.Key, len(args)+1)+")")
-			for _, v := range k {
-				args = append(args, v)
-			}
+			args = append(args, k...)
 		}
 		rows, err := tx.query(ctx, sel+strings.Join(conds, " OR ")+" ORDER BY "+q(colValidFrom), types, args...)
 		if err != nil {
@@ -239,7 +237,7 @@ func (p *pgTx) upsert(ctx context.Context, t *Table, cols []string, rows [][]any
 }
 
 func (p *pgTx) deleteKeys(ctx context.Context, table string, key []string, keys [][]any) error {
-	stmt := "DELETE FROM " + q(table) + " WHERE " + keyWhere(key, 1)
+	stmt := "DELETE FROM " + q(table) + " WHERE " + keyWhere(key, 1) //nolint:gosec // validated, quoted identifiers; values are parameters
 	b := &pgx.Batch{}
 	for _, k := range keys {
 		b.Queue(stmt, pgArgs(k)...)
@@ -267,7 +265,7 @@ func duckArgs(args []any) []any {
 }
 
 func (d *duckTx) exec(ctx context.Context, stmt string, args ...any) (int64, error) {
-	res, err := d.tx.ExecContext(ctx, stmt, duckArgs(args)...)
+	res, err := d.tx.ExecContext(ctx, stmt, duckArgs(args)...) //nolint:gosec // statements are built from warehouse.yml identifiers (validated, quoted); values are parameters
 	if err != nil {
 		return 0, err
 	}
@@ -344,7 +342,7 @@ func (d *duckTx) upsert(ctx context.Context, t *Table, cols []string, rows [][]a
 }
 
 func (d *duckTx) deleteKeys(ctx context.Context, table string, key []string, keys [][]any) error {
-	stmt := "DELETE FROM " + q(table) + " WHERE " + keyWhere(key, 1)
+	stmt := "DELETE FROM " + q(table) + " WHERE " + keyWhere(key, 1) //nolint:gosec // validated, quoted identifiers; values are parameters
 	for _, k := range keys {
 		if _, err := d.tx.ExecContext(ctx, stmt, duckArgs(k)...); err != nil {
 			return err
