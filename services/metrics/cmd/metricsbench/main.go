@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,9 @@ import (
 )
 
 const token = "bench-token"
+
+// profile is the -cpuprofile file.
+var profile string
 
 const schemaYAML = `version: 1
 tables:
@@ -70,8 +74,10 @@ func main() {
 	n := flag.Int("n", 60, "uncached queries per path (psql and API)")
 	cached := flag.Int("cached", 5000, "cached queries")
 	rounds := flag.Int("rounds", 3, "alternating psql/API rounds")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the cached queries to this file")
 	seed := flag.String("seed-mrr", "services/metrics/internal/metricdef/testdata/mrr.yml", "the seed's mrr.yml")
 	flag.Parse()
+	profile = *cpuprofile
 	if err := run(*admin, *db, *rows, *n, *cached, *rounds, *seed); err != nil {
 		fmt.Fprintln(os.Stderr, "metricsbench:", err)
 		os.Exit(1)
@@ -165,6 +171,17 @@ func run(admin, db string, rows, n, cached, rounds int, seedMRR string) error {
 		return err
 	}
 	var cachedTimes []time.Duration
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for range cached {
 		start := time.Now()
 		if _, err := drain(qctx, cli, req); err != nil {

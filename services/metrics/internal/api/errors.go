@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"net"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	metricsv1 "github.com/riacho/riacho/proto/riacho/metrics/v1"
-	"github.com/riacho/riacho/services/metrics/internal/query"
 	"github.com/riacho/riacho/services/metrics/internal/store"
 )
 
@@ -77,21 +77,16 @@ func execStatus(ctx context.Context, err error) error {
 	return status.Errorf(codes.Internal, "warehouse query failed: %v", err)
 }
 
-// cacheKey identifies an answer: the request (without no_cache) and the plan's SQL and arguments.
-func cacheKey(req *metricsv1.QueryRequest, plan *query.Plan, d store.Dialect) string {
+// cacheKey identifies an answer: the request (without no_cache), the row
+// limit applied for the caller, the dialect and the definitions' version.
+func cacheKey(req *metricsv1.QueryRequest, limit int, d store.Dialect, version int64) string {
 	r := proto.Clone(req).(*metricsv1.QueryRequest)
 	r.NoCache = false
+	r.Limit = int32(min(limit, math.MaxInt32)) //nolint:gosec // bounded just above
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r)
 	h := sha256.New()
-	h.Write([]byte(d))
-	h.Write([]byte{0})
+	fmt.Fprintf(h, "%s\x00%d\x00", d, version)
 	h.Write(b)
-	h.Write([]byte{0})
-	h.Write([]byte(plan.SQL))
-	for _, a := range plan.Args {
-		h.Write([]byte{0})
-		h.Write([]byte(argString(a)))
-	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

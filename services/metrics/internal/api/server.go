@@ -54,6 +54,8 @@ type Server struct {
 	opts     Options
 	log      *slog.Logger
 	compiler atomic.Pointer[query.Compiler]
+	// compilerVersion changes with every SetCompiler; it is part of cache keys.
+	compilerVersion atomic.Int64
 
 	mu         sync.RWMutex
 	generation int64
@@ -99,6 +101,7 @@ func (s *Server) Register(g *grpc.Server) { metricsv1.RegisterMetricsServiceServ
 // SetCompiler swaps in reloaded metric definitions; cached answers are dropped.
 func (s *Server) SetCompiler(c *query.Compiler) {
 	s.compiler.Store(c)
+	s.compilerVersion.Add(1)
 	if s.opts.Cache != nil {
 		s.opts.Cache.Invalidate(1<<62 - 1)
 	}
@@ -240,12 +243,33 @@ func (s *Server) explain(ctx context.Context, req *metricsv1.QueryRequest, entry
 	return resp, nil
 }
 
-// prepare authenticates, compiles and authorizes a query.
+// prepare authorizes and compiles a query.
 func (s *Server) prepare(ctx context.Context, req *metricsv1.QueryRequest, entry *access.Entry) (access.Principal, *query.Plan, error) {
+	p, q, err := s.authorize(ctx, req, entry)
+	if err != nil {
+		return p, nil, err
+	}
+	plan, err := s.compile(q)
+	return p, plan, err
+}
+
+// compile plans an authorized request, using the rollups fresh now.
+func (s *Server) compile(q query.Request) (*query.Plan, error) {
+	_, _, fresh := s.snapshot()
+	plan, err := s.compiler.Load().Compile(q, s.opts.Store.Dialect, query.CompileOptions{FreshRollups: fresh})
+	if err != nil {
+		return nil, compileStatus(err)
+	}
+	return plan, nil
+}
+
+// authorize checks the caller may ask req, and returns it as the compiler's
+// request with the caller's row limit applied.
+func (s *Server) authorize(ctx context.Context, req *metricsv1.QueryRequest, entry *access.Entry) (access.Principal, query.Request, error) {
 	p, err := s.principal(ctx)
 	entry.Principal = p
 	if err != nil {
-		return p, nil, err
+		return p, query.Request{}, err
 	}
 	q := toRequest(req)
 	entry.Metrics, entry.Dimensions, entry.Grain = q.Metrics, q.Dimensions, q.Grain
@@ -253,7 +277,7 @@ func (s *Server) prepare(ctx context.Context, req *metricsv1.QueryRequest, entry
 		entry.Filters = append(entry.Filters, access.FilterEntry{Field: f.Field, Operator: f.Operator, Values: len(f.Values)})
 	}
 	if len(q.Metrics) == 0 {
-		return p, nil, status.Error(codes.InvalidArgument, "no metrics requested")
+		return p, q, status.Error(codes.InvalidArgument, "no metrics requested")
 	}
 	fields := make([]string, 0, len(q.Filters))
 	for _, f := range q.Filters {
@@ -262,17 +286,12 @@ func (s *Server) prepare(ctx context.Context, req *metricsv1.QueryRequest, entry
 	// Authorize before compiling, so an unknown and a forbidden metric are told apart
 	// only for metrics the caller may see.
 	if err := s.opts.Policy.Authorize(p, q.Metrics, q.Dimensions, fields); err != nil {
-		return p, nil, err
+		return p, q, err
 	}
 	if max := s.opts.Policy.MaxRows(p); max > 0 && (q.Limit <= 0 || q.Limit > max) {
 		q.Limit = max
 	}
-	_, _, fresh := s.snapshot()
-	plan, err := s.compiler.Load().Compile(q, s.opts.Store.Dialect, query.CompileOptions{FreshRollups: fresh})
-	if err != nil {
-		return p, nil, compileStatus(err)
-	}
-	return p, plan, nil
+	return p, q, nil
 }
 
 // principal is the authenticated caller.
@@ -303,18 +322,24 @@ func (s *Server) Query(req *metricsv1.QueryRequest, stream grpc.ServerStreamingS
 }
 
 func (s *Server) query(ctx context.Context, req *metricsv1.QueryRequest, stream grpc.ServerStreamingServer[metricsv1.QueryResponse], entry *access.Entry) error {
-	_, plan, err := s.prepare(ctx, req, entry)
+	_, q, err := s.authorize(ctx, req, entry)
 	if err != nil {
 		return err
 	}
 	gen, fr, _ := s.snapshot()
-	key := cacheKey(req, plan, s.opts.Store.Dialect)
+	// The key is the request as authorized (the caller's row limit
+	// included) and the definitions in use: a hit needs no compilation.
+	key := cacheKey(req, q.Limit, s.opts.Store.Dialect, s.compilerVersion.Load())
 	if s.opts.Cache != nil && !req.GetNoCache() {
 		if e, ok := s.opts.Cache.Get(key, gen); ok {
 			a := e.(*answer)
 			entry.Cached, entry.Rows = true, len(a.rows)
 			return s.send(stream, a, fr, true)
 		}
+	}
+	plan, err := s.compile(q)
+	if err != nil {
+		return err
 	}
 	qctx, cancel := context.WithTimeout(ctx, s.opts.QueryTimeout)
 	defer cancel()
@@ -326,7 +351,7 @@ func (s *Server) query(ctx context.Context, req *metricsv1.QueryRequest, stream 
 		gen, fr, _ = s.snapshot()
 		if gen != before && plan.Rollup != "" {
 			// The rollup was built at the older generation: plan again.
-			if _, plan, err = s.prepare(ctx, req, &access.Entry{}); err != nil {
+			if plan, err = s.compile(q); err != nil {
 				return err
 			}
 		}

@@ -27,17 +27,15 @@ type Value = any
 // An error from emit stops the query and is returned as is.
 func Execute(ctx context.Context, st *store.Store, p *Plan, emit func(row []Value) error) error {
 	if st.Dialect == store.Postgres {
-		// JIT compiling the wide generated statement costs seconds (planner
-		// estimates on fresh tables easily pass jit_above_cost) and the work
-		// is hash aggregation it barely speeds up: off for this transaction.
+		// One read-only transaction per query. The server's settings apply
+		// (jit among them: it pays off on large facts; on small tables whose
+		// statistics are missing its planner estimates can make it cost
+		// seconds — set jit per database or role, or ANALYZE).
 		tx, err := st.PG.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 		if err != nil {
 			return fmt.Errorf("run metric query: %w", err)
 		}
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-		if _, err := tx.Exec(ctx, "SET LOCAL jit = off"); err != nil {
-			return fmt.Errorf("run metric query: %w", err)
-		}
 		rows, err := tx.Query(ctx, p.SQL, p.Args...)
 		if err != nil {
 			return fmt.Errorf("run metric query: %w", err)

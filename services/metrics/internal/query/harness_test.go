@@ -178,7 +178,9 @@ func mustExec(t testing.TB, st *store.Store, stmt string, args ...any) {
 func openStores(t testing.TB) []*store.Store {
 	t.Helper()
 	ctx := context.Background()
-	pg, err := store.Open(ctx, pgtest.NewDatabase(t))
+	// The test tables are queried right after they are filled, without
+	// statistics: the planner's guesses would make JIT compile every query.
+	pg, err := store.Open(ctx, pgtest.NewDatabase(t)+"&jit=off")
 	if err != nil {
 		t.Fatal(err)
 	}
