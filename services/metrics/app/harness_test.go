@@ -75,6 +75,9 @@ clients:
   - name: marketing-app
     token_env: TEST_MARKETING_TOKEN
     roles: [marketing]
+  - name: marketing-job
+    cert_subject: "CN=marketing-job"
+    roles: [marketing]
 roles:
   - name: finance
     metrics: ["*"]

@@ -65,9 +65,10 @@ type Service struct {
 	auditor *access.Auditor
 	cache   *cache.Cache
 
-	gwLis   *bufconn.Listener
-	httpLis net.Listener
-	http    *http.Server
+	gwLis    *bufconn.Listener
+	gwServer *grpc.Server
+	httpLis  net.Listener
+	http     *http.Server
 
 	state   *control.State
 	control *control.Server
@@ -240,11 +241,17 @@ func (s *Service) listen() (err error) {
 	return nil
 }
 
-// gateway serves the REST/JSON face. It calls the gRPC API through an
-// in-process connection, so REST calls pass the same access control
-// (bearer tokens: the Authorization header is forwarded) and audit.
+// gateway serves the REST/JSON face. It calls the MetricsService through
+// an in-process connection to a plaintext server of its own (TLS, when on,
+// guards the REST listener's network side, not this pipe), with the same
+// access control (bearer tokens: the Authorization header is forwarded)
+// and audit.
 func (s *Service) gateway() (err error) {
 	s.gwLis = bufconn.Listen(1 << 20)
+	s.gwServer = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.policy.UnaryInterceptor(access.AuditFailures(s.auditor))),
+		grpc.ChainStreamInterceptor(s.policy.StreamInterceptor(access.AuditFailures(s.auditor))))
+	s.api.Register(s.gwServer)
 	conn, err := grpc.NewClient("passthrough:///metrics-gateway",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return s.gwLis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -262,6 +269,13 @@ func (s *Service) gateway() (err error) {
 	s.closers = append(s.closers, func() { _ = s.httpLis.Close() })
 	s.http = &http.Server{Handler: http.MaxBytesHandler(mux, 1<<20), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	if s.cfg.TLSCert != "" {
+		// The REST face uses the same certificate; it authenticates with
+		// bearer tokens only, so it asks for no client certificate.
+		if s.http.TLSConfig, err = access.ServerTLS(s.cfg.TLSCert, s.cfg.TLSKey, "", false); err != nil {
+			return fmt.Errorf("RIACHO_METRICS_TLS_*: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -302,13 +316,17 @@ func (s *Service) Run(ctx context.Context) error {
 	g.Go(func() error { return s.control.Serve(s.ctlLis) })
 	if s.http != nil {
 		g.Go(func() error {
-			if err := s.control.GRPC().Serve(s.gwLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			if err := s.gwServer.Serve(s.gwLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 				return fmt.Errorf("serve rest gateway: %w", err)
 			}
 			return nil
 		})
 		g.Go(func() error {
-			if err := s.http.Serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
+			serve := s.http.Serve
+			if s.http.TLSConfig != nil {
+				serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+			}
+			if err := serve(s.httpLis); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("serve rest: %w", err)
 			}
 			return nil
@@ -347,6 +365,7 @@ func (s *Service) Run(ctx context.Context) error {
 		defer cancel()
 		if s.http != nil {
 			_ = s.http.Shutdown(sctx)
+			s.gwServer.Stop()
 		}
 		s.control.Shutdown(sctx)
 		return s.ops.Shutdown(sctx)
