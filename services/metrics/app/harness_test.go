@@ -65,6 +65,8 @@ tables:
       - {name: product_category, type: text}
       - {name: is_active, type: boolean}
       - {name: updated_at, type: timestamp}
+rollups:
+  - {name: rollup_mrr_month_segment, metric: mrr, grain: month, dimensions: [customer_segment]}
 `
 
 const policyYAML = `version: 1

@@ -341,3 +341,47 @@ func TestControlVerbs(t *testing.T) {
 		t.Errorf("status: %v %v", st.GetDetails(), err)
 	}
 }
+
+// TestRollupAnswersOnceFresh: the declared rollup is rebuilt after the
+// loader advances and then answers mrr by month (and, nesting, by quarter)
+// with the base table's numbers; after more records arrive it is not used
+// until rebuilt, and the answers stay right throughout.
+func TestRollupAnswersOnceFresh(t *testing.T) {
+	b := startBroker(t)
+	subs := genSubs(7, 200)
+	b.produce(t, subs)
+	r := startService(t, b, "duckdb://"+filepath.Join(t.TempDir(), "w.duckdb"), "RIACHO_METRICS_ROLLUP_INTERVAL=1s")
+	ctx := as(financeToken)
+	req := &metricsv1.QueryRequest{Metrics: []string{"mrr"}, Grain: "month", Dimensions: []string{"customer_segment"}, NoCache: true}
+	want := expectedMRR(subs)
+	waitFor(t, "an answer from the fresh rollup", func() bool {
+		a, err := runQuery(ctx, r.cli, req)
+		return err == nil && a.rollup == "rollup_mrr_month_segment" && diffMaps(want, a.byMonthSegment(t, "mrr")) == ""
+	})
+	q, err := runQuery(ctx, r.cli, &metricsv1.QueryRequest{Metrics: []string{"mrr"}, Grain: "quarter", NoCache: true})
+	if err != nil || q.rollup != "rollup_mrr_month_segment" {
+		t.Errorf("quarter from the month rollup: rollup %q, %v", q.rollup, err)
+	}
+	more := genSubs(8, 60)
+	for i := range more {
+		more[i].ID = "R" + more[i].ID
+	}
+	b.produce(t, more)
+	want = expectedMRR(append(append([]sub(nil), subs...), more...))
+	// Every answer is either from the base table or from a rollup rebuilt after
+	// the load: never the old numbers once the new ones are visible.
+	waitFor(t, "the new numbers", func() bool {
+		a, err := runQuery(ctx, r.cli, req)
+		return err == nil && diffMaps(want, a.byMonthSegment(t, "mrr")) == ""
+	})
+	waitFor(t, "the rebuilt rollup answering again", func() bool {
+		a, err := runQuery(ctx, r.cli, req)
+		if err != nil {
+			return false
+		}
+		if got := a.byMonthSegment(t, "mrr"); diffMaps(want, got) != "" {
+			t.Fatalf("answer went back to older numbers (rollup %q): %s", a.rollup, diffMaps(want, got))
+		}
+		return a.rollup == "rollup_mrr_month_segment"
+	})
+}
