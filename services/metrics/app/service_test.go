@@ -108,7 +108,7 @@ func TestSeedMRREndToEnd(t *testing.T) {
 // marketing client reads mrr by segment but not revenue by customer.
 func TestAccessControl(t *testing.T) {
 	b := startBroker(t)
-	b.produce(t, genSubs(3, 50))
+	b.produce(t, genSubs(3, 400))
 	r := startService(t, b, "duckdb://"+filepath.Join(t.TempDir(), "w.duckdb"))
 	mrr := &metricsv1.QueryRequest{Metrics: []string{"mrr"}, Grain: "month", Dimensions: []string{"customer_segment"}}
 	if _, err := runQuery(context.Background(), r.cli, mrr); status.Code(err) != codes.Unauthenticated {
@@ -133,9 +133,15 @@ func TestAccessControl(t *testing.T) {
 			t.Errorf("marketing explain %v: %v, want PermissionDenied", req, err)
 		}
 	}
-	if _, err := runQuery(as(financeToken), r.cli, &metricsv1.QueryRequest{Metrics: []string{"revenue_by_customer"}, Grain: "month", Dimensions: []string{"customer_id"}}); err != nil {
-		t.Errorf("finance reads revenue by customer: %v", err)
-	}
+	// Finance reads revenue by customer: a large answer (customers × months on
+	// the spine) arrives in several streamed messages, columns in the first.
+	waitFor(t, "revenue by customer, streamed", func() bool {
+		a, err := runQuery(as(financeToken), r.cli, &metricsv1.QueryRequest{Metrics: []string{"revenue_by_customer"}, Grain: "month", Dimensions: []string{"customer_id"}, NoCache: true})
+		if err != nil {
+			t.Fatalf("finance reads revenue by customer: %v", err)
+		}
+		return len(a.rows) > 500 && a.messages == (len(a.rows)+499)/500 && len(a.columns) == 3
+	})
 	// ListMetrics shows each client what it may query.
 	lm, err := r.cli.ListMetrics(as(marketingToken), &metricsv1.ListMetricsRequest{})
 	if err != nil {
