@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -116,8 +115,6 @@ func toValue(v query.Value, typ string) *metricsv1.Value {
 		return &metricsv1.Value{Kind: &metricsv1.Value_Float{Float: x}}
 	case time.Time:
 		return &metricsv1.Value{Kind: &metricsv1.Value_Time{Time: timestamppb.New(x)}}
-	case *big.Rat:
-		return &metricsv1.Value{Kind: &metricsv1.Value_Decimal{Decimal: x.FloatString(scaleOf(typ))}}
 	case string:
 		if isDecimalType(typ) {
 			return &metricsv1.Value{Kind: &metricsv1.Value_Decimal{Decimal: x}}
@@ -131,18 +128,6 @@ func toValue(v query.Value, typ string) *metricsv1.Value {
 func isDecimalType(typ string) bool {
 	t := strings.ToLower(typ)
 	return strings.HasPrefix(t, "numeric") || strings.HasPrefix(t, "decimal")
-}
-
-// scaleOf reads s from "numeric(p,s)"; 0 when absent.
-func scaleOf(typ string) int {
-	var p, s int
-	if _, err := fmt.Sscanf(strings.ToLower(typ), "numeric(%d,%d)", &p, &s); err == nil {
-		return s
-	}
-	if _, err := fmt.Sscanf(strings.ToLower(typ), "decimal(%d,%d)", &p, &s); err == nil {
-		return s
-	}
-	return 0
 }
 
 func toColumns(cols []query.Column) []*metricsv1.Column {

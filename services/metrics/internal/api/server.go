@@ -334,7 +334,7 @@ func (s *Server) query(ctx context.Context, req *metricsv1.QueryRequest, stream 
 		if e, ok := s.opts.Cache.Get(key, gen); ok {
 			a := e.(*answer)
 			entry.Cached, entry.Rows = true, len(a.rows)
-			return s.send(stream, a, fr, true)
+			return s.send(stream, a, fr)
 		}
 	}
 	plan, err := s.compile(q)
@@ -409,12 +409,12 @@ func (s *Server) query(ctx context.Context, req *metricsv1.QueryRequest, stream 
 }
 
 // send streams a cached answer.
-func (s *Server) send(stream grpc.ServerStreamingServer[metricsv1.QueryResponse], a *answer, fr map[string]warehouse.Freshness, cached bool) error {
+func (s *Server) send(stream grpc.ServerStreamingServer[metricsv1.QueryResponse], a *answer, fr map[string]warehouse.Freshness) error {
 	rows := a.rows
 	first := true
 	for first || len(rows) > 0 {
 		n := min(len(rows), s.opts.BatchRows)
-		msg := &metricsv1.QueryResponse{Rows: rows[:n], Cached: cached}
+		msg := &metricsv1.QueryResponse{Rows: rows[:n], Cached: true}
 		if first {
 			msg.Columns, msg.Freshness, msg.Rollup = a.columns, toFreshness(a.models, fr), a.rollup
 			first = false
