@@ -90,3 +90,11 @@ func (c *RateCounter) slot(sec int64) int {
 	n := int64(len(c.counts))
 	return int(((sec % n) + n) % n)
 }
+
+// addTotal adds n to the total without counting it in the rate: history
+// that happened before the counter existed.
+func (c *RateCounter) addTotal(n uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total += n
+}

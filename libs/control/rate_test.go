@@ -3,8 +3,11 @@ package control
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 )
 
 // fakeClock is a settable clock for rate tests.
@@ -116,4 +119,41 @@ func BenchmarkRateCounterAdd(b *testing.B) {
 			c.Add(1)
 		}
 	})
+}
+
+// TestTrackFollowsARunningTotal: a tracked counter reports what its total
+// held before tracking in Total only, increases since in the rate, and a
+// total that went down becomes the new base.
+func TestTrackFollowsARunningTotal(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clk := &fakeClock{t: t0}
+	st := newState(clk.now)
+	var total atomic.Uint64
+	total.Store(100)
+	st.Track("records_curated", total.Load)
+	rate := func() *controlv1.Rate {
+		for _, r := range st.Status().GetRates() {
+			if r.GetName() == "records_curated" {
+				return r
+			}
+		}
+		t.Fatal("records_curated missing from Status")
+		return nil
+	}
+	if r := rate(); r.GetTotal() != 100 || r.GetPerSecond() != 0 {
+		t.Fatalf("first sample: total %d rate %v, want 100 and 0", r.GetTotal(), r.GetPerSecond())
+	}
+	clk.set(t0.Add(time.Second))
+	total.Store(130)
+	st.sample()
+	clk.set(t0.Add(2 * time.Second))
+	if r := rate(); r.GetTotal() != 130 || r.GetPerSecond() != 15 {
+		t.Fatalf("after 30 more: total %d rate %v, want 130 and 15/s", r.GetTotal(), r.GetPerSecond())
+	}
+	total.Store(10) // the component restarted its count
+	st.sample()
+	total.Store(20)
+	if r := rate(); r.GetTotal() != 140 {
+		t.Fatalf("after a reset and 10 more: total %d, want 140", r.GetTotal())
+	}
 }

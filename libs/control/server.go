@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -107,6 +108,9 @@ func (s *Server) Serve(lis net.Listener) error {
 	s.lis = lis
 	s.mu.Unlock()
 	s.logger.Info("control server listening", slog.String("addr", lis.Addr().String()))
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.state.sampleEvery(time.Second, stop)
 	if err := s.grpc.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return fmt.Errorf("serve control: %w", err)
 	}

@@ -30,6 +30,7 @@ type State struct {
 	lastErrAt time.Time
 	details   map[string]string
 	counters  map[string]*RateCounter
+	tracked   map[string]*tracked
 	service   string
 	version   string
 	commands  []string
@@ -48,6 +49,74 @@ func newState(now func() time.Time) *State {
 		startedAt: now(),
 		details:   map[string]string{},
 		counters:  map[string]*RateCounter{},
+		tracked:   map[string]*tracked{},
+	}
+}
+
+// tracked is a counter that follows a running total kept elsewhere.
+type tracked struct {
+	total   func() uint64
+	counter *RateCounter
+	last    uint64
+	started bool
+}
+
+// Track makes the counter name follow total, a running total the service
+// already keeps (records curated, rows loaded, ...), so Status reports its
+// rate without the service counting twice. The Server samples it every
+// second while it serves, and again for each Status; what total held when
+// first sampled counts in Total but not in the rate.
+func (s *State) Track(name string, total func() uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.counters[name]
+	if !ok {
+		c = newRateCounter(RateWindow, s.now)
+		s.counters[name] = c
+	}
+	s.tracked[name] = &tracked{total: total, counter: c}
+}
+
+// sample brings every tracked counter up to its running total. A total
+// that went down (a restarted component) is taken as the new base.
+func (s *State) sample() {
+	s.mu.Lock()
+	ts := slices.Collect(maps.Values(s.tracked))
+	s.mu.Unlock()
+	for _, t := range ts {
+		s.sampleOne(t)
+	}
+}
+
+// sampleOne reads one running total outside the State's lock (it may take
+// other locks) and records the increase since the previous sample.
+func (s *State) sampleOne(t *tracked) {
+	cur := t.total()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case !t.started:
+		t.started, t.last = true, cur
+		t.counter.addTotal(cur)
+	case cur > t.last:
+		t.counter.Add(cur - t.last)
+		t.last = cur
+	case cur < t.last:
+		t.last = cur
+	}
+}
+
+// sampleEvery samples the tracked counters every interval until stop closes.
+func (s *State) sampleEvery(interval time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			s.sample()
+		}
 	}
 }
 
@@ -110,6 +179,7 @@ func (s *State) setIdentity(service, version string, commands []string) {
 // start time, rates sorted by name, last error, commands and details. The
 // service name, version and commands are those given to New.
 func (s *State) Status() *controlv1.StatusResponse {
+	s.sample()
 	s.mu.Lock()
 	resp := &controlv1.StatusResponse{
 		Service:   s.service,

@@ -128,6 +128,7 @@ func New(cfg Config, sources []Source, deps Deps) (*Service, error) {
 		s.producer.Close()
 		return nil, fmt.Errorf("control server: %w", err)
 	}
+	s.state.Track("changes_produced", s.emitter.Produced)
 	if s.ctlLis, err = net.Listen("tcp", cfg.Control.Addr); err != nil {
 		s.producer.Close()
 		return nil, fmt.Errorf("listen on RIACHO_CONTROL_ADDR %s: %w", cfg.Control.Addr, err)

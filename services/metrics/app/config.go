@@ -11,6 +11,7 @@ import (
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
 	"github.com/riacho/riacho/libs/kafka"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 )
 
@@ -70,6 +71,10 @@ type Config struct {
 	Registry  avro.RegistryConfig
 	Control   control.Config
 	Telemetry telemetry.Config
+	// Lineage sends OpenLineage runs of the warehouse loader, grouped by
+	// RIACHO_LINEAGE_INTERVAL (off unless RIACHO_LINEAGE_URL or
+	// RIACHO_LINEAGE_TOPIC is set).
+	Lineage lineage.Config
 }
 
 // Validate reports every problem, each naming its variable.
@@ -123,7 +128,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("RIACHO_METRICS_FRESHNESS_POLL must be at least 100ms, RIACHO_METRICS_QUERY_TIMEOUT and RIACHO_METRICS_ROLLUP_INTERVAL at least 1s"))
 	}
 	if c.Loader {
-		for _, v := range []error{c.Kafka.Validate(), c.Registry.Validate()} {
+		for _, v := range []error{c.Kafka.Validate(), c.Registry.Validate(), c.Lineage.Validate()} {
 			if v != nil {
 				errs = append(errs, v)
 			}

@@ -164,6 +164,9 @@ func New(ctx context.Context, cfg Config, deps Deps) (svc *Service, err error) {
 				s.log.Warn("read warehouse freshness", "err", err)
 			}
 		})
+		if err := s.wireLineage(cfg, deps); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.listen(); err != nil {
 		return nil, err
@@ -223,6 +226,7 @@ func (s *Service) listen() (err error) {
 	if err != nil {
 		return fmt.Errorf("control server: %w", err)
 	}
+	s.state.Track("rows_loaded", s.rowsLoaded)
 	if s.ctlLis, err = net.Listen("tcp", s.cfg.Control.Addr); err != nil {
 		return fmt.Errorf("listen on RIACHO_CONTROL_ADDR %s: %w", s.cfg.Control.Addr, err)
 	}

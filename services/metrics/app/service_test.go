@@ -346,6 +346,15 @@ func TestControlVerbs(t *testing.T) {
 	if err != nil || st.GetDetails()["metrics"] != "4" {
 		t.Errorf("status: %v %v", st.GetDetails(), err)
 	}
+	var table *controlv1.Freshness
+	for _, f := range st.GetFreshness() {
+		if f.GetName() == "fct_subscriptions" {
+			table = f
+		}
+	}
+	if table == nil || table.GetScope() != "table" || table.GetNewest() == nil || table.GetAge() == nil {
+		t.Errorf("status freshness of fct_subscriptions = %v, want its newest event time and age (all: %v)", table, st.GetFreshness())
+	}
 }
 
 // TestRollupAnswersOnceFresh: the declared rollup is rebuilt after the

@@ -3,10 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/riacho/riacho/libs/control"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
@@ -90,7 +95,7 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (s *Service) status(_ context.Context, resp *controlv1.StatusResponse) {
+func (s *Service) status(ctx context.Context, resp *controlv1.StatusResponse) {
 	if resp.Details == nil {
 		resp.Details = map[string]string{}
 	}
@@ -112,5 +117,37 @@ func (s *Service) status(_ context.Context, resp *controlv1.StatusResponse) {
 		for name, n := range st.Rows {
 			d["table."+name+".rows_loaded"] = strconv.FormatInt(n, 10)
 		}
+		d["lag_records"] = strconv.FormatInt(st.Lag, 10)
+	}
+	s.statusFreshness(ctx, resp)
+}
+
+// rowsLoaded is the loader's running total of rows written, every table.
+func (s *Service) rowsLoaded() uint64 {
+	if s.loader == nil {
+		return 0
+	}
+	var n int64
+	for _, rows := range s.loader.Status().Rows {
+		n += rows
+	}
+	return uint64(max(n, 0))
+}
+
+// statusFreshness adds the newest event time of every warehouse table; the
+// SLA of a source is the quality service's to judge, so none is set here.
+func (s *Service) statusFreshness(ctx context.Context, resp *controlv1.StatusResponse) {
+	fresh, _, err := warehouse.ReadFreshness(ctx, s.store)
+	if err != nil {
+		resp.Details["freshness_error"] = err.Error()
+		return
+	}
+	now := time.Now()
+	for _, name := range slices.Sorted(maps.Keys(fresh)) {
+		f := &controlv1.Freshness{Scope: "table", Name: name}
+		if ev := fresh[name].MaxEventTime; !ev.IsZero() {
+			f.Newest, f.Age = timestamppb.New(ev), durationpb.New(max(0, now.Sub(ev)))
+		}
+		resp.Freshness = append(resp.Freshness, f)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
 	"github.com/riacho/riacho/libs/kafka"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	"github.com/riacho/riacho/services/quality/internal/alert"
 	"github.com/riacho/riacho/services/quality/internal/gate"
@@ -54,6 +55,9 @@ type Config struct {
 	Registry  avro.RegistryConfig
 	Control   control.Config
 	Telemetry telemetry.Config
+	// Lineage sends an OpenLineage run per validation window of every
+	// model (off unless RIACHO_LINEAGE_URL or RIACHO_LINEAGE_TOPIC is set).
+	Lineage lineage.Config
 }
 
 // Validate reports every problem, each naming its variable.
@@ -80,7 +84,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.OpsAddr); err != nil {
 		errs = append(errs, fmt.Errorf("RIACHO_QUALITY_OPS_ADDR %q: %w", c.OpsAddr, err))
 	}
-	for _, v := range []error{c.Kafka.Validate(), c.Registry.Validate(), c.Control.Validate()} {
+	for _, v := range []error{c.Kafka.Validate(), c.Registry.Validate(), c.Control.Validate(), c.Lineage.Validate()} {
 		if v != nil {
 			errs = append(errs, v)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/riacho/riacho/libs/kafka"
+	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 )
 
 // TestStaleSourceIsAlertedToTheCriticalChannel writes a WhatsApp raw record
@@ -53,5 +54,17 @@ func TestStaleSourceIsAlertedToTheCriticalChannel(t *testing.T) {
 	}
 	if b := svc.fresh.Breached(); len(b) != 1 || b[0] != "whatsapp" {
 		t.Errorf("breached sources %v, want [whatsapp]", b)
+	}
+	resp := &controlv1.StatusResponse{}
+	svc.status(ctx, resp)
+	fresh := map[string]*controlv1.Freshness{}
+	for _, f := range resp.GetFreshness() {
+		fresh[f.GetName()] = f
+	}
+	if f := fresh["whatsapp"]; f == nil || !f.GetBreached() || f.GetSla().AsDuration() != 5*time.Minute || f.GetAge().AsDuration() < time.Hour {
+		t.Errorf("status freshness of whatsapp = %v, want breached, SLA 5m, age over an hour", f)
+	}
+	if f := fresh["ploomes"]; f == nil || f.GetBreached() || f.GetNewest() == nil || f.GetScope() != "source" {
+		t.Errorf("status freshness of ploomes = %v, want a fresh source", f)
 	}
 }

@@ -18,9 +18,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 	"github.com/riacho/riacho/services/quality/internal/alert"
@@ -49,6 +52,9 @@ type Service struct {
 	gate   *gate.Gate
 	notify *alert.Notifier
 	fresh  *freshness.Tracker
+
+	lineage *lineage.Emitter
+	windows map[string]*lineage.Window // by model; nil when lineage is off
 
 	state   *control.State
 	control *control.Server
@@ -99,19 +105,30 @@ func New(ctx context.Context, cfg Config, deps Deps) (svc *Service, err error) {
 			}
 		}
 	}()
-	s.gate, err = gate.New(cfg.GateConfig(), gate.Deps{
+	if s.lineage, err = newLineage(cfg, deps); err != nil {
+		return nil, err
+	}
+	closers = append(closers, s.closeLineage)
+	gd := gate.Deps{
 		Kafka: cfg.Kafka, Registry: s.rc, Logger: deps.Logger, Registerer: deps.Registry,
 		OnResult: s.onResult, OnError: s.onError,
-	}, s.suites)
+	}
+	if s.lineage != nil {
+		gd.OnCommit, gd.OnError = s.lineageCommit, s.onGateError
+	}
+	s.gate, err = gate.New(cfg.GateConfig(), gd, s.suites)
 	if err != nil {
 		return nil, err
 	}
+	s.windows = modelWindows(s.lineage, cfg.Kafka.Brokers, s.gate.Status())
 	s.control, err = control.New(cfg.Control, "quality", deps.Version, s.state, control.Hooks{
 		Status: s.status, Commands: s.commands(),
 	}, deps.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("control server: %w", err)
 	}
+	s.state.Track("records_curated", func() uint64 { return s.totals(func(m gate.ModelStatus) int64 { return m.Curated }) })
+	s.state.Track("records_quarantined", func() uint64 { return s.totals(func(m gate.ModelStatus) int64 { return m.Quarantined }) })
 	if s.ctlLis, err = net.Listen("tcp", cfg.Control.Addr); err != nil {
 		return nil, fmt.Errorf("listen on RIACHO_CONTROL_ADDR %s: %w", cfg.Control.Addr, err)
 	}
@@ -138,6 +155,7 @@ func (s *Service) Gate() *gate.Gate { return s.gate }
 // ends.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.rc.Close()
+	defer s.closeLineage()
 	g, gctx := errgroup.WithContext(ctx)
 	gateDone := make(chan struct{})
 	g.Go(func() error { return s.control.Serve(s.ctlLis) })
@@ -246,4 +264,23 @@ func (s *Service) status(_ context.Context, resp *controlv1.StatusResponse) {
 	for _, src := range s.fresh.Breached() {
 		d["freshness_breached."+src] = "true"
 	}
+	for _, r := range s.fresh.Readings(time.Now()) {
+		f := &controlv1.Freshness{Scope: "source", Name: r.Source, Age: durationpb.New(r.Age), Breached: r.Breached}
+		if !r.Newest.IsZero() {
+			f.Newest = timestamppb.New(r.Newest)
+		}
+		if r.SLA > 0 {
+			f.Sla = durationpb.New(r.SLA)
+		}
+		resp.Freshness = append(resp.Freshness, f)
+	}
+}
+
+// totals sums one counter over every gated model.
+func (s *Service) totals(of func(gate.ModelStatus) int64) uint64 {
+	var n int64
+	for _, m := range s.gate.Status() {
+		n += of(m)
+	}
+	return uint64(max(n, 0))
 }

@@ -11,6 +11,7 @@ package controlv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -137,7 +138,10 @@ type StatusResponse struct {
 	// commands lists the verbs accepted by Command.
 	Commands []string `protobuf:"bytes,9,rep,name=commands,proto3" json:"commands,omitempty"`
 	// details carries service-specific facts (endpoints, paused reason, ...).
-	Details       map[string]string `protobuf:"bytes,10,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Details map[string]string `protobuf:"bytes,10,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// freshness is how current each source or table the service watches is,
+	// against its update SLA where one applies.
+	Freshness     []*Freshness `protobuf:"bytes,11,rep,name=freshness,proto3" json:"freshness,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -242,6 +246,105 @@ func (x *StatusResponse) GetDetails() map[string]string {
 	return nil
 }
 
+func (x *StatusResponse) GetFreshness() []*Freshness {
+	if x != nil {
+		return x.Freshness
+	}
+	return nil
+}
+
+// Freshness is the age of the newest data of one source or table.
+type Freshness struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scope says what name is: "source" (a raw source such as ploomes) or
+	// "table" (a warehouse or lake table).
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	Name  string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// newest is the newest event time seen; unset when nothing arrived yet.
+	Newest *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=newest,proto3" json:"newest,omitempty"`
+	// age is how old newest was when the status was taken (or how long the
+	// service has waited for a first event).
+	Age *durationpb.Duration `protobuf:"bytes,4,opt,name=age,proto3" json:"age,omitempty"`
+	// sla is the update SLA; unset or zero when none applies.
+	Sla *durationpb.Duration `protobuf:"bytes,5,opt,name=sla,proto3" json:"sla,omitempty"`
+	// breached is true while age exceeds sla.
+	Breached      bool `protobuf:"varint,6,opt,name=breached,proto3" json:"breached,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Freshness) Reset() {
+	*x = Freshness{}
+	mi := &file_riacho_control_v1_control_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Freshness) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Freshness) ProtoMessage() {}
+
+func (x *Freshness) ProtoReflect() protoreflect.Message {
+	mi := &file_riacho_control_v1_control_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Freshness.ProtoReflect.Descriptor instead.
+func (*Freshness) Descriptor() ([]byte, []int) {
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Freshness) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *Freshness) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Freshness) GetNewest() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Newest
+	}
+	return nil
+}
+
+func (x *Freshness) GetAge() *durationpb.Duration {
+	if x != nil {
+		return x.Age
+	}
+	return nil
+}
+
+func (x *Freshness) GetSla() *durationpb.Duration {
+	if x != nil {
+		return x.Sla
+	}
+	return nil
+}
+
+func (x *Freshness) GetBreached() bool {
+	if x != nil {
+		return x.Breached
+	}
+	return false
+}
+
 // Lag is how far a consumer group is behind the end of one partition.
 type Lag struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -255,7 +358,7 @@ type Lag struct {
 
 func (x *Lag) Reset() {
 	*x = Lag{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[2]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -267,7 +370,7 @@ func (x *Lag) String() string {
 func (*Lag) ProtoMessage() {}
 
 func (x *Lag) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[2]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -280,7 +383,7 @@ func (x *Lag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lag.ProtoReflect.Descriptor instead.
 func (*Lag) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{2}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Lag) GetGroup() string {
@@ -323,7 +426,7 @@ type Rate struct {
 
 func (x *Rate) Reset() {
 	*x = Rate{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[3]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +438,7 @@ func (x *Rate) String() string {
 func (*Rate) ProtoMessage() {}
 
 func (x *Rate) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[3]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +451,7 @@ func (x *Rate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rate.ProtoReflect.Descriptor instead.
 func (*Rate) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{3}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Rate) GetName() string {
@@ -382,7 +485,7 @@ type PauseRequest struct {
 
 func (x *PauseRequest) Reset() {
 	*x = PauseRequest{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[4]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +497,7 @@ func (x *PauseRequest) String() string {
 func (*PauseRequest) ProtoMessage() {}
 
 func (x *PauseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[4]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +510,7 @@ func (x *PauseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseRequest.ProtoReflect.Descriptor instead.
 func (*PauseRequest) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{4}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PauseRequest) GetReason() string {
@@ -426,7 +529,7 @@ type PauseResponse struct {
 
 func (x *PauseResponse) Reset() {
 	*x = PauseResponse{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[5]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +541,7 @@ func (x *PauseResponse) String() string {
 func (*PauseResponse) ProtoMessage() {}
 
 func (x *PauseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[5]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +554,7 @@ func (x *PauseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseResponse.ProtoReflect.Descriptor instead.
 func (*PauseResponse) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{5}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PauseResponse) GetState() State {
@@ -469,7 +572,7 @@ type ResumeRequest struct {
 
 func (x *ResumeRequest) Reset() {
 	*x = ResumeRequest{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[6]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +584,7 @@ func (x *ResumeRequest) String() string {
 func (*ResumeRequest) ProtoMessage() {}
 
 func (x *ResumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[6]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +597,7 @@ func (x *ResumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeRequest.ProtoReflect.Descriptor instead.
 func (*ResumeRequest) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{6}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{7}
 }
 
 type ResumeResponse struct {
@@ -506,7 +609,7 @@ type ResumeResponse struct {
 
 func (x *ResumeResponse) Reset() {
 	*x = ResumeResponse{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[7]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +621,7 @@ func (x *ResumeResponse) String() string {
 func (*ResumeResponse) ProtoMessage() {}
 
 func (x *ResumeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[7]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +634,7 @@ func (x *ResumeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeResponse.ProtoReflect.Descriptor instead.
 func (*ResumeResponse) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{7}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResumeResponse) GetState() State {
@@ -549,7 +652,7 @@ type ReloadRequest struct {
 
 func (x *ReloadRequest) Reset() {
 	*x = ReloadRequest{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[8]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -561,7 +664,7 @@ func (x *ReloadRequest) String() string {
 func (*ReloadRequest) ProtoMessage() {}
 
 func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[8]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -574,7 +677,7 @@ func (x *ReloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadRequest.ProtoReflect.Descriptor instead.
 func (*ReloadRequest) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{8}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{9}
 }
 
 type ReloadResponse struct {
@@ -587,7 +690,7 @@ type ReloadResponse struct {
 
 func (x *ReloadResponse) Reset() {
 	*x = ReloadResponse{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[9]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +702,7 @@ func (x *ReloadResponse) String() string {
 func (*ReloadResponse) ProtoMessage() {}
 
 func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[9]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +715,7 @@ func (x *ReloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadResponse.ProtoReflect.Descriptor instead.
 func (*ReloadResponse) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{9}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReloadResponse) GetSummary() string {
@@ -632,7 +735,7 @@ type CommandRequest struct {
 
 func (x *CommandRequest) Reset() {
 	*x = CommandRequest{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[10]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +747,7 @@ func (x *CommandRequest) String() string {
 func (*CommandRequest) ProtoMessage() {}
 
 func (x *CommandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[10]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +760,7 @@ func (x *CommandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandRequest.ProtoReflect.Descriptor instead.
 func (*CommandRequest) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{10}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CommandRequest) GetName() string {
@@ -686,7 +789,7 @@ type CommandResponse struct {
 
 func (x *CommandResponse) Reset() {
 	*x = CommandResponse{}
-	mi := &file_riacho_control_v1_control_proto_msgTypes[11]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +801,7 @@ func (x *CommandResponse) String() string {
 func (*CommandResponse) ProtoMessage() {}
 
 func (x *CommandResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_riacho_control_v1_control_proto_msgTypes[11]
+	mi := &file_riacho_control_v1_control_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +814,7 @@ func (x *CommandResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandResponse.ProtoReflect.Descriptor instead.
 func (*CommandResponse) Descriptor() ([]byte, []int) {
-	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{11}
+	return file_riacho_control_v1_control_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CommandResponse) GetOutput() string {
@@ -732,8 +835,8 @@ var File_riacho_control_v1_control_proto protoreflect.FileDescriptor
 
 const file_riacho_control_v1_control_proto_rawDesc = "" +
 	"\n" +
-	"\x1friacho/control/v1/control.proto\x12\x11riacho.control.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
-	"\rStatusRequest\"\x89\x04\n" +
+	"\x1friacho/control/v1/control.proto\x12\x11riacho.control.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
+	"\rStatusRequest\"\xc5\x04\n" +
 	"\x0eStatusResponse\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12.\n" +
@@ -747,10 +850,18 @@ const file_riacho_control_v1_control_proto_rawDesc = "" +
 	"\rlast_error_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastErrorAt\x12\x1a\n" +
 	"\bcommands\x18\t \x03(\tR\bcommands\x12H\n" +
 	"\adetails\x18\n" +
-	" \x03(\v2..riacho.control.v1.StatusResponse.DetailsEntryR\adetails\x1a:\n" +
+	" \x03(\v2..riacho.control.v1.StatusResponse.DetailsEntryR\adetails\x12:\n" +
+	"\tfreshness\x18\v \x03(\v2\x1c.riacho.control.v1.FreshnessR\tfreshness\x1a:\n" +
 	"\fDetailsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"i\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xdf\x01\n" +
+	"\tFreshness\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x122\n" +
+	"\x06newest\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06newest\x12+\n" +
+	"\x03age\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x03age\x12+\n" +
+	"\x03sla\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x03sla\x12\x1a\n" +
+	"\bbreached\x18\x06 \x01(\bR\bbreached\"i\n" +
 	"\x03Lag\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x14\n" +
 	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x1c\n" +
@@ -810,52 +921,58 @@ func file_riacho_control_v1_control_proto_rawDescGZIP() []byte {
 }
 
 var file_riacho_control_v1_control_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_riacho_control_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_riacho_control_v1_control_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_riacho_control_v1_control_proto_goTypes = []any{
 	(State)(0),                    // 0: riacho.control.v1.State
 	(*StatusRequest)(nil),         // 1: riacho.control.v1.StatusRequest
 	(*StatusResponse)(nil),        // 2: riacho.control.v1.StatusResponse
-	(*Lag)(nil),                   // 3: riacho.control.v1.Lag
-	(*Rate)(nil),                  // 4: riacho.control.v1.Rate
-	(*PauseRequest)(nil),          // 5: riacho.control.v1.PauseRequest
-	(*PauseResponse)(nil),         // 6: riacho.control.v1.PauseResponse
-	(*ResumeRequest)(nil),         // 7: riacho.control.v1.ResumeRequest
-	(*ResumeResponse)(nil),        // 8: riacho.control.v1.ResumeResponse
-	(*ReloadRequest)(nil),         // 9: riacho.control.v1.ReloadRequest
-	(*ReloadResponse)(nil),        // 10: riacho.control.v1.ReloadResponse
-	(*CommandRequest)(nil),        // 11: riacho.control.v1.CommandRequest
-	(*CommandResponse)(nil),       // 12: riacho.control.v1.CommandResponse
-	nil,                           // 13: riacho.control.v1.StatusResponse.DetailsEntry
-	nil,                           // 14: riacho.control.v1.CommandRequest.ArgsEntry
-	nil,                           // 15: riacho.control.v1.CommandResponse.ResultEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*Freshness)(nil),             // 3: riacho.control.v1.Freshness
+	(*Lag)(nil),                   // 4: riacho.control.v1.Lag
+	(*Rate)(nil),                  // 5: riacho.control.v1.Rate
+	(*PauseRequest)(nil),          // 6: riacho.control.v1.PauseRequest
+	(*PauseResponse)(nil),         // 7: riacho.control.v1.PauseResponse
+	(*ResumeRequest)(nil),         // 8: riacho.control.v1.ResumeRequest
+	(*ResumeResponse)(nil),        // 9: riacho.control.v1.ResumeResponse
+	(*ReloadRequest)(nil),         // 10: riacho.control.v1.ReloadRequest
+	(*ReloadResponse)(nil),        // 11: riacho.control.v1.ReloadResponse
+	(*CommandRequest)(nil),        // 12: riacho.control.v1.CommandRequest
+	(*CommandResponse)(nil),       // 13: riacho.control.v1.CommandResponse
+	nil,                           // 14: riacho.control.v1.StatusResponse.DetailsEntry
+	nil,                           // 15: riacho.control.v1.CommandRequest.ArgsEntry
+	nil,                           // 16: riacho.control.v1.CommandResponse.ResultEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
 }
 var file_riacho_control_v1_control_proto_depIdxs = []int32{
 	0,  // 0: riacho.control.v1.StatusResponse.state:type_name -> riacho.control.v1.State
-	16, // 1: riacho.control.v1.StatusResponse.started_at:type_name -> google.protobuf.Timestamp
-	3,  // 2: riacho.control.v1.StatusResponse.lag:type_name -> riacho.control.v1.Lag
-	4,  // 3: riacho.control.v1.StatusResponse.rates:type_name -> riacho.control.v1.Rate
-	16, // 4: riacho.control.v1.StatusResponse.last_error_at:type_name -> google.protobuf.Timestamp
-	13, // 5: riacho.control.v1.StatusResponse.details:type_name -> riacho.control.v1.StatusResponse.DetailsEntry
-	0,  // 6: riacho.control.v1.PauseResponse.state:type_name -> riacho.control.v1.State
-	0,  // 7: riacho.control.v1.ResumeResponse.state:type_name -> riacho.control.v1.State
-	14, // 8: riacho.control.v1.CommandRequest.args:type_name -> riacho.control.v1.CommandRequest.ArgsEntry
-	15, // 9: riacho.control.v1.CommandResponse.result:type_name -> riacho.control.v1.CommandResponse.ResultEntry
-	1,  // 10: riacho.control.v1.Control.Status:input_type -> riacho.control.v1.StatusRequest
-	5,  // 11: riacho.control.v1.Control.Pause:input_type -> riacho.control.v1.PauseRequest
-	7,  // 12: riacho.control.v1.Control.Resume:input_type -> riacho.control.v1.ResumeRequest
-	9,  // 13: riacho.control.v1.Control.Reload:input_type -> riacho.control.v1.ReloadRequest
-	11, // 14: riacho.control.v1.Control.Command:input_type -> riacho.control.v1.CommandRequest
-	2,  // 15: riacho.control.v1.Control.Status:output_type -> riacho.control.v1.StatusResponse
-	6,  // 16: riacho.control.v1.Control.Pause:output_type -> riacho.control.v1.PauseResponse
-	8,  // 17: riacho.control.v1.Control.Resume:output_type -> riacho.control.v1.ResumeResponse
-	10, // 18: riacho.control.v1.Control.Reload:output_type -> riacho.control.v1.ReloadResponse
-	12, // 19: riacho.control.v1.Control.Command:output_type -> riacho.control.v1.CommandResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	17, // 1: riacho.control.v1.StatusResponse.started_at:type_name -> google.protobuf.Timestamp
+	4,  // 2: riacho.control.v1.StatusResponse.lag:type_name -> riacho.control.v1.Lag
+	5,  // 3: riacho.control.v1.StatusResponse.rates:type_name -> riacho.control.v1.Rate
+	17, // 4: riacho.control.v1.StatusResponse.last_error_at:type_name -> google.protobuf.Timestamp
+	14, // 5: riacho.control.v1.StatusResponse.details:type_name -> riacho.control.v1.StatusResponse.DetailsEntry
+	3,  // 6: riacho.control.v1.StatusResponse.freshness:type_name -> riacho.control.v1.Freshness
+	17, // 7: riacho.control.v1.Freshness.newest:type_name -> google.protobuf.Timestamp
+	18, // 8: riacho.control.v1.Freshness.age:type_name -> google.protobuf.Duration
+	18, // 9: riacho.control.v1.Freshness.sla:type_name -> google.protobuf.Duration
+	0,  // 10: riacho.control.v1.PauseResponse.state:type_name -> riacho.control.v1.State
+	0,  // 11: riacho.control.v1.ResumeResponse.state:type_name -> riacho.control.v1.State
+	15, // 12: riacho.control.v1.CommandRequest.args:type_name -> riacho.control.v1.CommandRequest.ArgsEntry
+	16, // 13: riacho.control.v1.CommandResponse.result:type_name -> riacho.control.v1.CommandResponse.ResultEntry
+	1,  // 14: riacho.control.v1.Control.Status:input_type -> riacho.control.v1.StatusRequest
+	6,  // 15: riacho.control.v1.Control.Pause:input_type -> riacho.control.v1.PauseRequest
+	8,  // 16: riacho.control.v1.Control.Resume:input_type -> riacho.control.v1.ResumeRequest
+	10, // 17: riacho.control.v1.Control.Reload:input_type -> riacho.control.v1.ReloadRequest
+	12, // 18: riacho.control.v1.Control.Command:input_type -> riacho.control.v1.CommandRequest
+	2,  // 19: riacho.control.v1.Control.Status:output_type -> riacho.control.v1.StatusResponse
+	7,  // 20: riacho.control.v1.Control.Pause:output_type -> riacho.control.v1.PauseResponse
+	9,  // 21: riacho.control.v1.Control.Resume:output_type -> riacho.control.v1.ResumeResponse
+	11, // 22: riacho.control.v1.Control.Reload:output_type -> riacho.control.v1.ReloadResponse
+	13, // 23: riacho.control.v1.Control.Command:output_type -> riacho.control.v1.CommandResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_riacho_control_v1_control_proto_init() }
@@ -869,7 +986,7 @@ func file_riacho_control_v1_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_riacho_control_v1_control_proto_rawDesc), len(file_riacho_control_v1_control_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

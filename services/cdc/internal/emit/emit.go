@@ -58,10 +58,14 @@ type Emitter struct {
 	streams map[string]*Stream // by topic
 	topics  map[string]bool    // topics known to exist
 
-	records *prometheus.CounterVec
-	dlq     *prometheus.CounterVec
-	schemas *prometheus.CounterVec
+	records  *prometheus.CounterVec
+	dlq      *prometheus.CounterVec
+	schemas  *prometheus.CounterVec
+	produced atomic.Uint64 // records acknowledged, every topic
 }
+
+// Produced is how many records Kafka acknowledged since the Emitter began.
+func (e *Emitter) Produced() uint64 { return e.produced.Load() }
 
 // New returns an Emitter writing through prod and registering schemas through serde.
 func New(prod *kafka.Producer, serde *avro.Serde, opts Options) *Emitter {
@@ -253,6 +257,7 @@ func (e *Emitter) Produce(ctx context.Context, recs []*kgo.Record, done func(err
 				}
 			} else {
 				e.records.WithLabelValues(r.Topic).Inc()
+				e.produced.Add(1)
 			}
 			if left.Add(-1) == 0 && !failed.Load() && done != nil {
 				done(nil)
@@ -269,6 +274,7 @@ func (e *Emitter) ProduceSync(ctx context.Context, recs []*kgo.Record) error {
 	for _, r := range recs {
 		e.records.WithLabelValues(r.Topic).Inc()
 	}
+	e.produced.Add(uint64(len(recs)))
 	return nil
 }
 

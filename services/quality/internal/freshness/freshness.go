@@ -236,3 +236,30 @@ func (t *Tracker) Newest(source string) (time.Time, bool) {
 	}
 	return s.newest, true
 }
+
+// Reading is one source's freshness at a moment.
+type Reading struct {
+	Source string
+	// Newest is the newest event time; zero when nothing was observed yet.
+	Newest time.Time
+	// Age is now minus Newest, or the time waited since the Tracker started.
+	Age time.Duration
+	// SLA is the source's update SLA; 0 when none applies.
+	SLA time.Duration
+	// Breached is true when the source has an SLA and Age exceeds it.
+	Breached bool
+}
+
+// Readings returns the freshness of every known source at now, sorted by
+// source: the expected ones and every one observed.
+func (t *Tracker) Readings(now time.Time) []Reading {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]Reading, 0, len(t.sources))
+	for src, s := range t.sources {
+		age := t.age(s, now)
+		out = append(out, Reading{Source: src, Newest: s.newest, Age: age, SLA: s.sla, Breached: s.sla > 0 && age > s.sla})
+	}
+	slices.SortFunc(out, func(a, b Reading) int { return strings.Compare(a.Source, b.Source) })
+	return out
+}

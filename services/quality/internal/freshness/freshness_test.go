@@ -288,3 +288,18 @@ func BenchmarkObserve(b *testing.B) {
 		tr.Observe("ploomes.deals", ts)
 	}
 }
+
+func TestReadings(t *testing.T) {
+	tr, _ := newTracker(t, Options{Expected: []string{"whatsapp"}})
+	tr.Observe("ploomes", t0.Add(-20*time.Minute))
+	tr.Observe("spreadsheet", t0.Add(-48*time.Hour))
+	got := tr.Readings(t0.Add(time.Minute))
+	want := []Reading{
+		{Source: "ploomes", Newest: t0.Add(-20 * time.Minute), Age: 21 * time.Minute, SLA: 15 * time.Minute, Breached: true},
+		{Source: "spreadsheet", Newest: t0.Add(-48 * time.Hour), Age: 48*time.Hour + time.Minute},
+		{Source: "whatsapp", Age: time.Minute, SLA: 5 * time.Minute},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Readings =\n%+v\nwant\n%+v", got, want)
+	}
+}

@@ -84,4 +84,7 @@ type Deps struct {
 	OnResult func(model, suite string, r expect.SuiteResult)
 	// OnError, when set, sees every failure of a model's loop.
 	OnError func(model string, err error)
+	// OnCommit, when set, sees every committed batch: the records it sent
+	// to curated and quarantine and how many windows it closed.
+	OnCommit func(model string, curated, quarantined int64, windowsClosed int)
 }

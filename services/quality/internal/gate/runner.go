@@ -211,15 +211,21 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 // count updates the statistics after a commit.
 func (r *runner) count(out []*kgo.Record, closed []windowResult) {
 	m := r.g.metrics
+	var curated, quarantined int64
 	for _, rec := range out {
 		switch rec.Topic {
 		case curatedTopic(r.t.name):
+			curated++
 			r.curated.Add(1)
 			m.curated.WithLabelValues(r.t.name).Inc()
 		case quarantineTopic(r.t.name):
+			quarantined++
 			r.quarantined.Add(1)
 			m.quarantined.WithLabelValues(r.t.name).Inc()
 		}
+	}
+	if fn := r.g.deps.OnCommit; fn != nil {
+		fn(r.t.name, curated, quarantined, len(closed))
 	}
 	r.in.Add(int64(len(out)))
 	r.mu.Lock()

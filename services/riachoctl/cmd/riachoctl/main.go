@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/riacho/riacho/services/riachoctl/internal/cli"
+	"github.com/riacho/riacho/services/riachoctl/cli"
 )
 
 func main() {

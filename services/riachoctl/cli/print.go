@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
+	metricsv1 "github.com/riacho/riacho/proto/riacho/metrics/v1"
 )
 
 // writeJSON prints msg as indented protojson with every field present.
@@ -44,7 +45,7 @@ func printHuman(w io.Writer, o options, msg proto.Message) {
 			fmt.Fprintln(w, strings.TrimRight(out, "\n"))
 		}
 		if len(m.GetResult()) > 0 {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			tw := newTable(w)
 			for _, k := range slices.Sorted(maps.Keys(m.GetResult())) {
 				fmt.Fprintf(tw, "%s:\t%s\n", k, m.GetResult()[k])
 			}
@@ -52,12 +53,21 @@ func printHuman(w io.Writer, o options, msg proto.Message) {
 		}
 	case *healthpb.HealthCheckResponse:
 		fmt.Fprintln(w, m.GetStatus().String())
+	case *metricsv1.QueryResponse:
+		printQuery(w, m)
+	case *metricsv1.ListMetricsResponse:
+		printMetricList(w, m)
 	}
+}
+
+// newTable returns the tab writer every table uses.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 }
 
 // printStatus prints a StatusResponse in sections.
 func printStatus(w io.Writer, addr string, s *controlv1.StatusResponse, now time.Time) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintf(tw, "service:\t%s\n", orDash(s.GetService()))
 	fmt.Fprintf(tw, "address:\t%s\n", addr)
 	fmt.Fprintf(tw, "version:\t%s\n", orDash(s.GetVersion()))
@@ -80,7 +90,7 @@ func printStatus(w io.Writer, addr string, s *controlv1.StatusResponse, now time
 
 	if len(s.GetLag()) > 0 {
 		fmt.Fprintf(w, "\nlag (total %d):\n", totalLag(s))
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		tw = newTable(w)
 		fmt.Fprintln(tw, "  GROUP\tTOPIC\tPARTITION\tRECORDS")
 		for _, l := range s.GetLag() {
 			fmt.Fprintf(tw, "  %s\t%s\t%d\t%d\n", l.GetGroup(), l.GetTopic(), l.GetPartition(), l.GetRecords())
@@ -89,16 +99,24 @@ func printStatus(w io.Writer, addr string, s *controlv1.StatusResponse, now time
 	}
 	if len(s.GetRates()) > 0 {
 		fmt.Fprintln(w, "\nrates:")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		tw = newTable(w)
 		fmt.Fprintln(tw, "  NAME\tPER SECOND\tTOTAL")
 		for _, r := range s.GetRates() {
 			fmt.Fprintf(tw, "  %s\t%.2f\t%d\n", r.GetName(), r.GetPerSecond(), r.GetTotal())
 		}
 		_ = tw.Flush()
 	}
+	if len(s.GetFreshness()) > 0 {
+		fmt.Fprintln(w, "\nfreshness:")
+		rows := make([]serviceFreshness, 0, len(s.GetFreshness()))
+		for _, f := range s.GetFreshness() {
+			rows = append(rows, serviceFreshness{service: s.GetService(), f: f})
+		}
+		printFreshness(w, rows, false)
+	}
 	if len(s.GetDetails()) > 0 {
 		fmt.Fprintln(w, "\ndetails:")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		tw = newTable(w)
 		for _, k := range slices.Sorted(maps.Keys(s.GetDetails())) {
 			fmt.Fprintf(tw, "  %s:\t%s\n", k, oneLine(s.GetDetails()[k]))
 		}

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/riacho/riacho/libs/control"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
@@ -27,8 +31,7 @@ type liveServer struct {
 
 func startServer(t *testing.T) *liveServer {
 	t.Helper()
-	st := control.NewState()
-	hooks := control.Hooks{
+	s := startServerWith(t, "sink", control.Hooks{
 		Pause:  func(context.Context, string) error { return nil },
 		Resume: func(context.Context) error { return nil },
 		Reload: func(context.Context) (string, error) { return "2 models reloaded", nil },
@@ -45,10 +48,18 @@ func startServer(t *testing.T) *liveServer {
 				}, nil
 			},
 		},
-	}
+	})
+	s.state.Counter("records_written").Add(500)
+	return s
+}
+
+// startServerWith serves a libs/control server for service with hooks.
+func startServerWith(t *testing.T, service string, hooks control.Hooks) *liveServer {
+	t.Helper()
+	st := control.NewState()
 	srv, err := control.New(control.Config{
 		Addr: "127.0.0.1:0", Tokens: "ops:" + testToken, ShutdownTimeout: 2 * time.Second,
-	}, "sink", "v0.3.0", st, hooks, nil)
+	}, service, "v0.3.0", st, hooks, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +76,6 @@ func startServer(t *testing.T) *liveServer {
 		}
 	})
 	st.Set(controlv1.State_STATE_RUNNING)
-	st.Counter("records_written").Add(500)
 	return &liveServer{addr: lis.Addr().String(), srv: srv, state: st}
 }
 
@@ -218,7 +228,18 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"nothing", nil, "missing command"},
-		{"no target", []string{"status"}, "--addr"},
+		{"no target", []string{"pause"}, "needs --service"},
+		{"bad output", []string{"--output", "yaml", "status"}, "--output"},
+		{"bad endpoints", []string{"--endpoints", "sink", "status"}, "name=host:port"},
+		{"endpoint without port", []string{"--endpoints", "sink=localhost", "status"}, "host:port"},
+		{"ca without tls", []string{"--ca", "ca.pem", "status"}, "--tls"},
+		{"metrics alone", []string{"metrics"}, "list or query"},
+		{"metrics query without metric", []string{"metrics", "query", "grain=month"}, "needs a METRIC"},
+		{"metrics filter without operator", []string{"metrics", "query", "mrr", "where=customer_segment Enterprise"}, "no operator"},
+		{"metrics bad limit", []string{"metrics", "query", "mrr", "limit=lots"}, "row count"},
+		{"metrics bad start", []string{"metrics", "query", "mrr", "start=yesterday"}, "RFC 3339"},
+		{"metrics unknown argument", []string{"metrics", "query", "mrr", "colour=blue"}, "unknown argument"},
+		{"flush bad argument", []string{"flush", "table"}, "key=value"},
 		{"both targets", []string{"--addr", "127.0.0.1:1", "--service", "sink", "status"}, "not both"},
 		{"unknown service", []string{"--service", "billing", "status"}, "unknown service"},
 		{"unknown command", []string{"--addr", "127.0.0.1:1", "explode"}, "unknown command"},
@@ -343,5 +364,143 @@ func TestServiceNames(t *testing.T) {
 	got = runCLI(t, nil, eps, "--service", "all", "health")
 	if got.code != ExitFailed || !strings.Contains(got.stdout, "SERVING") || !strings.Contains(got.stdout, "UNREACHABLE") {
 		t.Fatalf("health all: exit %d\n%s", got.code, got.stdout)
+	}
+}
+
+func TestParseEndpoints(t *testing.T) {
+	eps, err := ParseEndpoints(" intake=10.0.0.1:9101, metrics=metrics.riacho.svc:9106 ,")
+	if err != nil || len(eps) != 2 || eps[1] != (Endpoint{Name: "metrics", Addr: "metrics.riacho.svc:9106"}) {
+		t.Fatalf("ParseEndpoints = %v, %v", eps, err)
+	}
+	for _, bad := range []string{"", "sink", "sink=", "all=1.2.3.4:5", "sink=a:1,sink=b:2", "sink=nohost"} {
+		if _, err := ParseEndpoints(bad); err == nil {
+			t.Errorf("ParseEndpoints(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, err := parseQuery([]string{"mrr,active_subscriptions", "grain=month", "dimensions=customer_segment",
+		"where=customer_segment not in SMB, Mid", "where=mrr >= 10", "where=churned_at is null",
+		"order=-month,customer_segment", "limit=20", "start=2024-01-01", "end=2024-12-31T00:00:00Z", "no_cache=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := protojson.Marshal(q)
+	want := `{"metrics":["mrr","active_subscriptions"],"grain":"month","dimensions":["customer_segment"],` +
+		`"filters":[{"field":"customer_segment","operator":"not in","values":["SMB","Mid"]},{"field":"mrr","operator":">=","values":["10"]},` +
+		`{"field":"churned_at","operator":"is null"}],"start":"2024-01-01T00:00:00Z","end":"2024-12-31T00:00:00Z",` +
+		`"order":[{"field":"month","desc":true},{"field":"customer_segment"}],"limit":20,"noCache":true}`
+	var a, b any
+	_ = json.Unmarshal(got, &a)
+	_ = json.Unmarshal([]byte(want), &b)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("query\n%s\nwant\n%s", got, want)
+	}
+	if _, err := parseFilter("segment inside x"); err == nil {
+		t.Error(`"inside" was taken for the operator "in"`)
+	}
+}
+
+// fleet starts live Control servers for a pipeline table.
+func fleet(t *testing.T) []Endpoint {
+	t.Helper()
+	sink := startServer(t)
+	quality := startServerWith(t, "quality", control.Hooks{Status: func(_ context.Context, r *controlv1.StatusResponse) {
+		r.Freshness = append(r.Freshness,
+			&controlv1.Freshness{Scope: "source", Name: "whatsapp", Newest: timestamppb.New(time.Now().Add(-time.Hour)),
+				Age: durationpb.New(time.Hour), Sla: durationpb.New(5 * time.Minute), Breached: true},
+			&controlv1.Freshness{Scope: "source", Name: "ploomes", Newest: timestamppb.Now(),
+				Age: durationpb.New(time.Second), Sla: durationpb.New(15 * time.Minute)})
+	}})
+	quality.state.Counter("records_curated").Add(90)
+	cdc := startServerWith(t, "cdc", control.Hooks{Status: func(_ context.Context, r *controlv1.StatusResponse) {
+		r.Details["source.erp.lag_bytes"] = "4096"
+	}})
+	return []Endpoint{{Name: "cdc", Addr: cdc.addr}, {Name: "sink", Addr: sink.addr}, {Name: "quality", Addr: quality.addr},
+		{Name: "metrics", Addr: deadAddr(t)}}
+}
+
+func TestPipelineTable(t *testing.T) {
+	eps := fleet(t)
+	env := map[string]string{TokenEnv: testToken}
+	got := runCLI(t, env, eps, "status", "--timeout", "2s")
+	t.Logf("pipeline:\n%s%s", got.stdout, got.stderr)
+	if got.code != ExitFailed || !strings.Contains(got.stderr, "metrics") || !strings.Contains(got.stderr, "is the service running") {
+		t.Fatalf("exit %d with metrics down, stderr %q", got.code, got.stderr)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(got.stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			rows[f[0]] = rows[f[0]] + line + "\n"
+		}
+	}
+	for svc, want := range map[string][]string{
+		"SERVICE": {"STATE", "LAG", "RATES", "FRESHNESS", "LAST ERROR"},
+		"cdc":     {"RUNNING", "4096 B WAL"},
+		"sink":    {"RUNNING", " 42 ", "records_written="},
+		"quality": {"RUNNING", "records_curated=", "1 BREACHED (whatsapp)", "whatsapp", "5m0s", "ploomes", "15m0s", "ok"},
+		"metrics": {"UNREACHABLE", "Unavailable"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(rows[svc], w) {
+				t.Errorf("%s rows lack %q:\n%s", svc, w, rows[svc])
+			}
+		}
+	}
+	if !strings.Contains(rows["quality"], "BREACHED") {
+		t.Errorf("the freshness table does not show the breach:\n%s", got.stdout)
+	}
+
+	got = runCLI(t, env, eps, "status", "--output", "json", "--timeout", "2s")
+	var arr []struct {
+		Service  string          `json:"service"`
+		Response json.RawMessage `json:"response"`
+	}
+	if err := json.Unmarshal([]byte(got.stdout), &arr); err != nil || len(arr) != 4 {
+		t.Fatalf("json: %v\n%s", err, got.stdout)
+	}
+	var q controlv1.StatusResponse
+	if err := protojson.Unmarshal(arr[2].Response, &q); err != nil || len(q.GetFreshness()) != 2 || !q.GetFreshness()[0].GetBreached() {
+		t.Fatalf("quality json %v: %v", err, &q)
+	}
+}
+
+func TestShortcutsCallTheirService(t *testing.T) {
+	var got sync.Map
+	verb := func(name string) control.CommandFunc {
+		return func(_ context.Context, args map[string]string) (*controlv1.CommandResponse, error) {
+			got.Store(name, args)
+			return &controlv1.CommandResponse{Output: name + " done"}, nil
+		}
+	}
+	sink := startServerWith(t, "sink", control.Hooks{Commands: map[string]control.CommandFunc{"flush": verb("flush"), "compact": verb("compact")}})
+	cdc := startServerWith(t, "cdc", control.Hooks{Commands: map[string]control.CommandFunc{"snapshot": verb("snapshot")}})
+	tr := startServerWith(t, "transform", control.Hooks{Commands: map[string]control.CommandFunc{"replay": verb("replay")}})
+	list := "sink=" + sink.addr + ",cdc=" + cdc.addr + ",transform=" + tr.addr
+	env := map[string]string{TokenEnv: testToken, EndpointsEnv: list}
+	for _, tc := range []struct {
+		args []string
+		verb string
+		want map[string]string
+	}{
+		{[]string{"flush"}, "flush", map[string]string{}},
+		{[]string{"compact", "table=raw_ploomes.deals", "day=2026-11-26"}, "compact", map[string]string{"table": "raw_ploomes.deals", "day": "2026-11-26"}},
+		{[]string{"snapshot", "source=erp", "table=demo.faturas"}, "snapshot", map[string]string{"source": "erp", "table": "demo.faturas"}},
+		{[]string{"replay", "model=stg_ploomes_leads", "from_offset=0"}, "replay", map[string]string{"model": "stg_ploomes_leads", "from_offset": "0"}},
+	} {
+		res := runCLI(t, env, nil, tc.args...)
+		if res.code != ExitOK || !strings.Contains(res.stdout, tc.verb+" done") {
+			t.Fatalf("%v: exit %d %q %q", tc.args, res.code, res.stdout, res.stderr)
+		}
+		v, ok := got.Load(tc.verb)
+		if !ok || !reflect.DeepEqual(v, tc.want) {
+			t.Errorf("%v: the service got %v, want %v", tc.args, v, tc.want)
+		}
+	}
+	// A shortcut sent to a service without the verb says so.
+	res := runCLI(t, env, nil, "--service", "cdc", "flush")
+	if res.code != ExitFailed || !strings.Contains(res.stderr, "flush cdc") || !strings.Contains(res.stderr, "NotFound") {
+		t.Fatalf("flush on cdc: exit %d %q", res.code, res.stderr)
 	}
 }
