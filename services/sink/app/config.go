@@ -14,6 +14,7 @@ import (
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
 	"github.com/riacho/riacho/libs/kafka"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	"github.com/riacho/riacho/services/sink/internal/engine"
 	"github.com/riacho/riacho/services/sink/internal/lake"
@@ -63,6 +64,9 @@ type Config struct {
 	Registry  avro.RegistryConfig
 	Control   control.Config
 	Telemetry telemetry.Config
+	// Lineage sends an OpenLineage run per table commit (off unless
+	// RIACHO_LINEAGE_URL or RIACHO_LINEAGE_TOPIC is set).
+	Lineage lineage.Config
 }
 
 // ByteSize is a size in bytes read as a number with an optional unit
@@ -219,6 +223,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Telemetry.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Lineage.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 	"github.com/riacho/riacho/services/sink/internal/engine"
@@ -48,6 +49,7 @@ type Service struct {
 	catalog *table.Catalog
 	rc      *avro.Client
 	eng     *engine.Engine
+	lineage *lineage.Emitter
 
 	state   *control.State
 	control *control.Server
@@ -96,10 +98,15 @@ func New(ctx context.Context, cfg Config, deps Deps) (svc *Service, err error) {
 		return nil, fmt.Errorf("schema registry client: %w", err)
 	}
 	closers = append(closers, s.rc.Close)
+	if s.lineage, err = newLineage(cfg, deps); err != nil {
+		return nil, err
+	}
+	closers = append(closers, s.closeLineage)
 	records, bytes := s.state.Counter("records_written"), s.state.Counter("parquet_bytes_written")
 	s.eng, err = engine.New(cfg.EngineConfig(), engine.Deps{
 		Kafka: cfg.Kafka, Registry: s.rc, Store: s.store, Catalog: s.catalog, Layout: layout,
 		Logger: deps.Logger, Registerer: deps.Registry, ShutdownTimeout: cfg.ShutdownTimeout,
+		OnCommitBegin: commitRuns(s.lineage, cfg.Kafka.Brokers, s.lakeURL),
 		OnCommit: func(_ string, n, b int64) {
 			records.Add(uint64(max(n, 0))) //nolint:gosec // not negative
 			bytes.Add(uint64(max(b, 0)))   //nolint:gosec // not negative
@@ -151,6 +158,7 @@ func (s *Service) Status() engine.Status { return s.eng.Status() }
 // and the ops endpoints and closes the catalog and the lake.
 func (s *Service) Run(ctx context.Context) error {
 	defer func() {
+		s.closeLineage()
 		_ = s.catalog.Close()
 		_ = s.store.Close()
 		s.rc.Close()

@@ -51,7 +51,7 @@ type harness struct {
 	ctl     controlv1.ControlClient
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, env ...string) *harness {
 	t.Helper()
 	h := &harness{t: t, kc: kafkatest.NewCluster(t), done: make(chan error, 1)}
 	reg, err := registry.New(h.kc.Addrs(), registry.DefaultConfig(), slog.New(slog.DiscardHandler), prometheus.NewRegistry())
@@ -77,7 +77,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(h.prod.Close)
 	h.lakeDir = filepath.Join(t.TempDir(), "lake")
-	cfg, err := LoadConfig(context.Background(), []string{
+	cfg, err := LoadConfig(context.Background(), append([]string{
 		"RIACHO_SINK_OPS_ADDR=127.0.0.1:0",
 		"RIACHO_CONTROL_ADDR=127.0.0.1:0",
 		"RIACHO_CONTROL_TOKENS=ops:" + testToken,
@@ -87,7 +87,7 @@ func newHarness(t *testing.T) *harness {
 		"RIACHO_SINK_ROTATE_INTERVAL=300ms",
 		"RIACHO_SINK_TOPIC_REFRESH=300ms",
 		"RIACHO_SINK_SHUTDOWN_TIMEOUT=10s",
-	})
+	}, env...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,5 +278,34 @@ func TestServiceWritesAndAnswersControl(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("%s: %s", probe, resp.Status)
 		}
+	}
+}
+
+// TestFlushCommitsOpenFilesNow: with rotation an hour away, the flush verb
+// commits what is open at once; a flush of a table this sink does not write
+// is NotFound.
+func TestFlushCommitsOpenFilesNow(t *testing.T) {
+	h := newHarness(t, "RIACHO_SINK_ROTATE_INTERVAL=1h")
+	const topic = "raw.ploomes.leads"
+	h.kc.CreateTopic(t, topic, 1)
+	day := time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)
+	h.produce(topic, 0, 25, day)
+	prefix := "partition.raw.ploomes.leads.0."
+	waitFor(t, "25 records open", func() bool { return h.details()[prefix+"pending_records"] == "25" })
+	if got := h.details()["records_written"]; got != "0" {
+		t.Fatalf("records_written = %s before the flush, want 0", got)
+	}
+	res := h.command(VerbFlush, map[string]string{"table": "raw_ploomes.leads"})
+	if res.Result["records"] != "25" || res.Result["partitions"] != "1" || !strings.Contains(res.Output, "committed") {
+		t.Errorf("flush: %v\n%s", res.Result, res.Output)
+	}
+	if d := h.details(); d["records_written"] != "25" || d[prefix+"committed"] != "25" || d[prefix+"pending_records"] != "0" {
+		t.Errorf("after flush: written %s committed %s pending %s", d["records_written"], d[prefix+"committed"], d[prefix+"pending_records"])
+	}
+	if again := h.command(VerbFlush, nil); again.Result["records"] != "0" || !strings.Contains(again.Output, "nothing open") {
+		t.Errorf("second flush: %v\n%s", again.Result, again.Output)
+	}
+	if _, err := h.ctl.Command(h.ctx(), &controlv1.CommandRequest{Name: VerbFlush, Args: map[string]string{"table": "raw_nope.nothing"}}); status.Code(err) != codes.NotFound {
+		t.Errorf("flush of a table not written here: %v", err)
 	}
 }

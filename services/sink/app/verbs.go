@@ -23,6 +23,9 @@ const (
 	VerbCompact   = "compact"
 	VerbExpire    = "expire"
 	VerbRead      = "read"
+	// VerbFlush commits the open files now ([table=<namespace.name>]),
+	// instead of at the next rotation.
+	VerbFlush = "flush"
 )
 
 // DefaultCompactTarget is compact's target file size without target_bytes.
@@ -36,6 +39,7 @@ func (s *Service) commands() map[string]control.CommandFunc {
 		VerbCompact:   s.compactVerb,
 		VerbExpire:    s.expireVerb,
 		VerbRead:      s.readVerb,
+		VerbFlush:     s.flushVerb,
 	}
 }
 
@@ -58,6 +62,43 @@ func (s *Service) lookup(ctx context.Context, verb string, args map[string]strin
 		return nil, "", err
 	}
 	return t, name, nil
+}
+
+func (s *Service) flushVerb(ctx context.Context, args map[string]string) (*controlv1.CommandResponse, error) {
+	name := strings.TrimSpace(args["table"])
+	results, err := s.eng.Flush(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if name != "" && len(results) == 0 {
+		return nil, fmt.Errorf("%w: no partition of table %s is assigned to this sink (see the verb tables and Status lag)", control.ErrNotFound, name)
+	}
+	var (
+		b              strings.Builder
+		records        int64
+		failed, tables = 0, map[string]bool{}
+	)
+	for _, r := range results {
+		state := "committed"
+		switch {
+		case r.Err != nil:
+			state, failed = r.Err.Error(), failed+1
+		case r.Records == 0:
+			state = "nothing open"
+		}
+		fmt.Fprintf(&b, "%s[%d] -> %s: %d records, %s\n", r.Topic, r.Partition, r.Table, r.Records, state)
+		records += r.Records
+		tables[r.Table] = true
+	}
+	if len(results) == 0 {
+		b.WriteString("no partitions assigned\n")
+	}
+	res := map[string]string{"partitions": strconv.Itoa(len(results)), "tables": strconv.Itoa(len(tables)),
+		"records": strconv.FormatInt(records, 10), "failed": strconv.Itoa(failed)}
+	if failed > 0 {
+		return nil, fmt.Errorf("flush: %d of %d partitions could not commit (they are read again, nothing is lost):\n%s", failed, len(results), b.String())
+	}
+	return &controlv1.CommandResponse{Output: b.String(), Result: res}, nil
 }
 
 func (s *Service) tablesVerb(ctx context.Context, _ map[string]string) (*controlv1.CommandResponse, error) {

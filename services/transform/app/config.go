@@ -14,6 +14,7 @@ import (
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
 	"github.com/riacho/riacho/libs/kafka"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	"github.com/riacho/riacho/services/transform/internal/engine"
 	"github.com/riacho/riacho/services/transform/internal/project"
@@ -69,6 +70,10 @@ type Config struct {
 	Registry  avro.RegistryConfig
 	Control   control.Config
 	Telemetry telemetry.Config
+	// Lineage sends OpenLineage runs of every model, grouped by
+	// RIACHO_LINEAGE_INTERVAL (off unless RIACHO_LINEAGE_URL or
+	// RIACHO_LINEAGE_TOPIC is set).
+	Lineage lineage.Config
 }
 
 // Validate reports every problem, each naming its variable.
@@ -121,6 +126,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Control.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Lineage.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

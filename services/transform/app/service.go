@@ -20,6 +20,7 @@ import (
 
 	"github.com/riacho/riacho/libs/avro"
 	"github.com/riacho/riacho/libs/control"
+	"github.com/riacho/riacho/libs/lineage"
 	"github.com/riacho/riacho/libs/telemetry"
 	controlv1 "github.com/riacho/riacho/proto/riacho/control/v1"
 	"github.com/riacho/riacho/services/transform/internal/engine"
@@ -41,6 +42,9 @@ type Service struct {
 	proj *project.Project
 	rc   *avro.Client
 	eng  *engine.Engine
+
+	lineage *lineage.Emitter
+	windows map[string]*lineage.Window // by model; nil when lineage is off
 
 	state   *control.State
 	control *control.Server
@@ -89,10 +93,19 @@ func New(ctx context.Context, cfg Config, deps Deps) (svc *Service, err error) {
 			}
 		}
 	}()
-	s.eng, err = engine.New(ec, engine.Deps{Kafka: cfg.Kafka, Registry: s.rc, Logger: deps.Logger, Registerer: deps.Registry}, s.proj)
+	if s.lineage, err = newLineage(cfg, deps); err != nil {
+		return nil, err
+	}
+	closers = append(closers, s.closeLineage)
+	ed := engine.Deps{Kafka: cfg.Kafka, Registry: s.rc, Logger: deps.Logger, Registerer: deps.Registry}
+	if s.lineage != nil {
+		ed.OnBatch, ed.OnFailure = s.lineageBatch, s.lineageFailure
+	}
+	s.eng, err = engine.New(ec, ed, s.proj)
 	if err != nil {
 		return nil, err
 	}
+	s.windows = modelWindows(s.lineage, cfg.Kafka.Brokers, s.eng.Models())
 	s.control, err = control.New(cfg.Control, "transform", deps.Version, s.state, control.Hooks{
 		Pause: func(_ context.Context, reason string) error {
 			s.log.Warn("every model paused", "reason", reason)
@@ -105,6 +118,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (svc *Service, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("control server: %w", err)
 	}
+	s.state.Track("records_in", func() uint64 { return s.totals(func(m engine.ModelStatus) int64 { return m.In }) })
+	s.state.Track("records_out", func() uint64 { return s.totals(func(m engine.ModelStatus) int64 { return m.Out }) })
 	if s.ctlLis, err = net.Listen("tcp", cfg.Control.Addr); err != nil {
 		return nil, fmt.Errorf("listen on RIACHO_CONTROL_ADDR %s: %w", cfg.Control.Addr, err)
 	}
@@ -138,6 +153,7 @@ func (s *Service) Engine() *engine.Engine { return s.eng }
 // endpoints. Batches in flight commit or abort as a whole.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.rc.Close()
+	defer s.closeLineage()
 	s.state.Set(controlv1.State_STATE_STARTING)
 	g, gctx := errgroup.WithContext(ctx)
 	engineDone := make(chan struct{})
@@ -209,4 +225,13 @@ func (s *Service) status(ctx context.Context, resp *controlv1.StatusResponse) {
 			resp.Lag = append(resp.Lag, &controlv1.Lag{Group: s.cfg.GroupPrefix + "." + st.Name, Topic: l.Topic, Partition: l.Partition, Records: max(l.Lag, 0)})
 		}
 	}
+}
+
+// totals sums one counter over every model (lag left out: it needs Kafka).
+func (s *Service) totals(of func(engine.ModelStatus) int64) uint64 {
+	var n int64
+	for _, m := range s.eng.Status(context.Background(), false) {
+		n += of(m)
+	}
+	return uint64(max(n, 0))
 }

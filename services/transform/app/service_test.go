@@ -64,6 +64,8 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	ctl    controlv1.ControlClient
+	// extraEnv is appended to env's entries.
+	extraEnv []string
 }
 
 func writeFiles(t *testing.T, files map[string]string) string {
@@ -114,7 +116,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) env(projectDir string) []string {
-	return []string{
+	return append([]string{
 		"RIACHO_TRANSFORM_OPS_ADDR=127.0.0.1:0",
 		"RIACHO_CONTROL_ADDR=127.0.0.1:0",
 		"RIACHO_CONTROL_TOKENS=ops:" + testToken,
@@ -124,7 +126,7 @@ func (h *harness) env(projectDir string) []string {
 		"RIACHO_TRANSFORM_INSTANCE_ID=svc-test",
 		"RIACHO_TRANSFORM_SESSION_TIMEOUT=6s",
 		"RIACHO_TRANSFORM_REBALANCE_TIMEOUT=10s",
-	}
+	}, h.extraEnv...)
 }
 
 func (h *harness) start(projectDir string) {

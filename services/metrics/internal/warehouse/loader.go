@@ -111,6 +111,7 @@ type Loader struct {
 	lso      map[topicPartition]int64    // last stable offsets seen in fetches
 	status   Status
 	onCommit []func(generation int64, tables []string)
+	onLoad   []func(rows map[string]int64, err error)
 }
 
 // NewLoader returns a loader of s's tables into st, reading Kafka through
@@ -439,6 +440,7 @@ func (l *Loader) flush(ctx context.Context, recs []*kgo.Record) error {
 		}
 		l.m.failures.Inc()
 		l.setError(err)
+		l.notifyLoad(nil, err)
 		l.log.Warn("load failed; retrying", "err", err, "in", backoff, "records", len(recs))
 		select {
 		case <-ctx.Done():

@@ -205,6 +205,7 @@ func (l *Loader) committed(took time.Duration, gen int64, batches []*tableBatch,
 		l.log.Warn("record rejected", "topic", r.rec.Topic, "partition", r.rec.Partition, "offset", r.rec.Offset, "table", r.table, "reason", r.reason)
 	}
 	l.commitKafka(next)
+	l.notifyLoad(batches, nil)
 	if gen > 0 {
 		for _, fn := range fns {
 			fn(gen, tables)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ type Deps struct {
 	// records and Parquet bytes it added (from the partition's goroutine;
 	// keep it short).
 	OnCommit func(topic string, records, bytes int64)
+	// OnCommitBegin, when set, is called as a range's files are about to
+	// be committed to table; the function it returns (which may be nil) is
+	// called once with the outcome. Both run on the partition's goroutine.
+	OnCommitBegin func(topic, table string) func(CommitOutcome)
 }
 
 type topicPart struct {
@@ -472,6 +477,64 @@ func (e *Engine) noteHighWatermark(topic string, part int32, hwm int64) {
 			e.metrics.lag.WithLabelValues(topic, itoa(int64(part))).Set(float64(max(hwm-committed, 0)))
 		}
 	}
+}
+
+// FlushResult is what Flush did to one partition.
+type FlushResult struct {
+	Topic     string
+	Partition int32
+	Table     string
+	// Records is how many records the commit covered (0: nothing was open).
+	Records int64
+	// Err is set when the open range could not be committed; it is read
+	// again from the table's offsets, so nothing is lost.
+	Err error
+}
+
+// ErrFlushAbandoned means an open range could not be committed and will be
+// read again.
+var ErrFlushAbandoned = errors.New("commit failed; the range is read again from the table's offsets")
+
+// Flush commits the open files of every assigned partition whose table is
+// name ("" for all) now, instead of at the next rotation. Records that
+// arrive meanwhile go into the next range as usual.
+func (e *Engine) Flush(ctx context.Context, name string) ([]FlushResult, error) {
+	e.mu.Lock()
+	parts := make([]*partition, 0, len(e.parts))
+	for _, p := range e.parts {
+		if name == "" || p.target.Table() == name {
+			parts = append(parts, p)
+		}
+	}
+	e.mu.Unlock()
+	sort.Slice(parts, func(i, j int) bool {
+		if parts[i].topic != parts[j].topic {
+			return parts[i].topic < parts[j].topic
+		}
+		return parts[i].part < parts[j].part
+	})
+	out := make([]FlushResult, 0, len(parts))
+	for _, p := range parts {
+		r := FlushResult{Topic: p.topic, Partition: p.part, Table: p.target.Table()}
+		reply := make(chan int64, 1)
+		select {
+		case p.flushes <- reply:
+		case <-p.done:
+			continue // released meanwhile: its next owner commits it
+		case <-ctx.Done():
+			return out, ctx.Err()
+		}
+		select {
+		case n := <-reply:
+			if r.Records = n; n < 0 {
+				r.Records, r.Err = 0, ErrFlushAbandoned
+			}
+		case <-ctx.Done():
+			return out, ctx.Err()
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // Pause stops fetching; open files stay open (and are still committed when

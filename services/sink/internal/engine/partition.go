@@ -43,9 +43,12 @@ type partition struct {
 
 	in   chan batch
 	quit chan string // a reason: abandon open files and exit
-	done chan struct{}
-	ctx  context.Context // cancelled when the partition is abandoned or the engine stops
-	stop context.CancelFunc
+	// flushes asks the worker to commit its open range now; it answers the
+	// records committed, or -1 when the range was abandoned instead.
+	flushes chan chan int64
+	done    chan struct{}
+	ctx     context.Context // cancelled when the partition is abandoned or the engine stops
+	stop    context.CancelFunc
 	// dispatchGen is written by the poll loop only (after it applied a seek).
 	dispatchGen atomic.Uint64
 
@@ -63,6 +66,7 @@ type partition struct {
 	written    int64                  // records of the range in files
 	failures   int
 	dlq        dlqWait
+	commitDone func(CommitOutcome) // set while flush commits a range
 
 	mu sync.Mutex // guards st, read by Status
 	st PartitionStatus
@@ -74,13 +78,14 @@ func (e *Engine) newPartition(topic string, part int32, target Target, start int
 	ctx, cancel := context.WithCancel(e.workCtx)
 	p := &partition{
 		e: e, topic: topic, part: part, target: target,
-		log:   e.log.With("topic", topic, "partition", part),
-		in:    make(chan batch, e.cfg.QueueBatches),
-		quit:  make(chan string, 1),
-		done:  make(chan struct{}),
-		ctx:   ctx,
-		stop:  cancel,
-		start: start, next: start,
+		log:     e.log.With("topic", topic, "partition", part),
+		in:      make(chan batch, e.cfg.QueueBatches),
+		quit:    make(chan string, 1),
+		done:    make(chan struct{}),
+		flushes: make(chan chan int64),
+		ctx:     ctx,
+		stop:    cancel,
+		start:   start, next: start,
 		files: map[int64]*stagedFile{},
 	}
 	p.st = PartitionStatus{Topic: topic, Partition: part, Table: target.Table(), Committed: start, Next: start}
@@ -109,6 +114,12 @@ func (p *partition) run(drain <-chan struct{}) {
 				continue // fetched before a seek: stale
 			}
 			p.process(b)
+		case reply := <-p.flushes:
+			n := p.rangeRecs
+			if !p.flush("operator") {
+				n = -1
+			}
+			reply <- n
 		case <-t.C:
 			if p.due(time.Now()) {
 				p.flush("interval")
@@ -326,6 +337,7 @@ func (p *partition) flush(why string) bool {
 	if p.rangeRecs == 0 {
 		return true
 	}
+	p.beginCommit()
 	e := p.e
 	files := make([]*stagedFile, 0, len(p.files))
 	for _, f := range p.files {
@@ -365,6 +377,7 @@ func (p *partition) flush(why string) bool {
 			e.commitGroup(p, next)
 			p.resetRange(next)
 			p.publish()
+			p.endCommit(CommitOutcome{})
 			return true
 		}
 	}
@@ -430,6 +443,7 @@ func (p *partition) flush(why string) bool {
 	if e.deps.OnCommit != nil {
 		e.deps.OnCommit(p.topic, p.written, outBytes)
 	}
+	p.endCommit(CommitOutcome{Records: p.written, Bytes: outBytes, Files: int64(len(staged))})
 	p.log.Debug("range committed", "why", why, "table", p.target.Table(), "start", start, "next", next,
 		"files", len(staged), "records", p.written, "snapshot", info.ID)
 	p.failures = 0
@@ -470,6 +484,7 @@ func (p *partition) abandon(why string) {
 // continues, and asks the poll loop to fetch from there; batches fetched
 // before that are dropped by their generation.
 func (p *partition) resync(why string, cause error) {
+	p.endCommit(CommitOutcome{Err: cause})
 	p.abandon(why)
 	lvl := slog.LevelWarn
 	if why == "error" {

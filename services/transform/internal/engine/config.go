@@ -88,4 +88,10 @@ type Deps struct {
 	Registry   *avro.Client
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// OnBatch, when set, is called after each committed batch of a model
+	// with the records it read and wrote (on the model's goroutine).
+	OnBatch func(model string, in, out int64)
+	// OnFailure, when set, is called when a model's loop fails, before it
+	// starts again after the backoff.
+	OnFailure func(model string, err error)
 }

@@ -84,6 +84,9 @@ func (r *runner) run(ctx context.Context) {
 		}
 		r.setState("failed", err)
 		r.log.Error("model loop failed; starting again after the backoff", "error", err, "backoff", r.e.cfg.RetryBackoff)
+		if fn := r.e.deps.OnFailure; fn != nil {
+			fn(r.m.Name, err)
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(r.e.cfg.RetryBackoff):
@@ -294,6 +297,9 @@ func (r *runner) process(ctx context.Context, sess *kgo.GroupTransactSession, re
 	r.duckNanos.Add(int64(b.duck))
 	r.batchNanos.Add(int64(time.Since(start)))
 	r.lastBatch.Store(time.Now().UnixMilli())
+	if fn := r.e.deps.OnBatch; fn != nil {
+		fn(m, int64(b.in), int64(len(b.out)))
+	}
 	return nil
 }
 
