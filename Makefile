@@ -7,7 +7,7 @@ SHELL := /bin/bash
 GO        ?= go
 BIN       := $(CURDIR)/bin
 # Every Go module that has Go code (modules reserved for later services have none yet).
-MODULES   := $(shell for d in libs proto services/*; do \
+MODULES   := $(shell for d in libs proto deploy services/*; do \
 		[ -f $$d/go.mod ] && [ -n "$$(find $$d -name '*.go' -print -quit)" ] && echo $$d; done)
 TESTFLAGS ?= -race -count=1 -timeout=15m
 DATA_DIR  ?= $(CURDIR)/.demo-data
@@ -17,7 +17,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.0
 GRPC_GATEWAY_VERSION       := v2.33.0
 GOLANGCI_LINT_VERSION      := v2.15.0
 
-.PHONY: all build test test-short demo lint vet fmt-check generate generate-check bench fuzz tidy clean setup help
+.PHONY: all build test test-short e2e demo lint vet fmt-check generate generate-check bench fuzz tidy clean setup help
 
 all: build
 
@@ -86,6 +86,10 @@ lint: $(BIN)/golangci-lint ## run golangci-lint over every module
 bench: setup ## run the Go benchmarks and the intake load benchmark
 	@for m in $(MODULES); do (cd $$m && $(GO) test -run='^$$' -bench=. -benchmem ./...) || exit 1; done
 	@scripts/bench/intake.sh
+
+e2e: setup ## the full end-to-end run (all sources, exact counts) and the full chaos run (every service killed twice)
+	@cd services/devstack && RIACHO_E2E_FULL=1 $(GO) test -race -count=1 -timeout=15m -run 'TestEndToEnd' ./internal/e2e/
+	@cd services/devstack && RIACHO_CHAOS_FULL=1 $(GO) test -race -count=1 -timeout=30m ./internal/chaos/
 
 fuzz: ## run every fuzz target for FUZZTIME (default 10s)
 	@scripts/fuzz.sh $${FUZZTIME:-10s}
