@@ -34,10 +34,13 @@ build: ## build every service binary into bin/
 		if [ -d $$m/cmd ]; then (cd $$m && $(GO) build -o $(BIN)/ ./cmd/...); fi; \
 	done
 
+# The devstack packages each start whole stacks on ports picked free beforehand; -p=1 keeps
+# two packages from picking the same port at once.
 test: setup vet ## run every module's tests (race detector, real Kafka-protocol broker and PostgreSQL)
 	@for m in $(MODULES); do \
 		echo "== go test $$m"; \
-		(cd $$m && $(GO) test $(TESTFLAGS) ./...) || exit 1; \
+		p=; [ $$m = services/devstack ] && p=-p=1; \
+		(cd $$m && $(GO) test $(TESTFLAGS) $$p ./...) || exit 1; \
 	done
 
 test-short: setup ## the quick subset (-short) of every module's tests
