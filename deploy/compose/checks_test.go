@@ -51,7 +51,11 @@ func (s *stack) contentEnvRefs(svc types.ServiceConfig) ([]string, []error) {
 			continue
 		}
 		_ = filepath.WalkDir(v.Source, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || (!strings.HasSuffix(p, ".yml") && !strings.HasSuffix(p, ".yaml")) {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("service %s: mount %s: %w", svc.Name, v.Source, err))
+				return nil
+			}
+			if d.IsDir() || (!strings.HasSuffix(p, ".yml") && !strings.HasSuffix(p, ".yaml")) {
 				return nil
 			}
 			b, err := os.ReadFile(p)

@@ -141,9 +141,9 @@ func waitReady(url string, exited <-chan struct{}, timeout time.Duration) error 
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("the process exited (last probe: %v)", last)
+			return fmt.Errorf("the process exited (last probe: %w)", last)
 		case <-ctx.Done():
-			return fmt.Errorf("not ready within %s (last probe: %v)", timeout, last)
+			return fmt.Errorf("not ready within %s (last probe: %w)", timeout, last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -58,7 +58,6 @@ type generator struct {
 	nextDeal int64
 	events   map[string]accepted
 	failures int
-	stopped  bool
 }
 
 func newGenerator(url string, env map[string]string, interval time.Duration, seed uint64) *generator {
