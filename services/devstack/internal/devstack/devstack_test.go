@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,8 +146,13 @@ func TestStackRunsDemoTrafficAndSurvivesRestart(t *testing.T) {
 			t.Errorf("%s: %d records after restart, %d before", topic, after[topic], before[topic])
 		}
 	}
-	if got := subjects(t, opts.RegistryAddr); strings.Join(got, ",") != strings.Join(subjBefore, ",") {
-		t.Errorf("subjects after restart %v, before %v", got, subjBefore)
+	// Every subject registered before survives; the restarted services may
+	// register more (the gate's curated subject) as they go on.
+	got := subjects(t, opts.RegistryAddr)
+	for _, subj := range subjBefore {
+		if !slices.Contains(got, subj) {
+			t.Errorf("subject %s lost in the restart: after %v, before %v", subj, got, subjBefore)
+		}
 	}
 	body := demo.WhatsAppNotification(rand.New(rand.NewPCG(1, 2)), time.Now())
 	req, _ := http.NewRequest(http.MethodPost, "http://"+opts.IntakeAddr+"/webhooks/whatsapp", strings.NewReader(string(body)))
